@@ -1,0 +1,84 @@
+"""The rule catalogue.
+
+Each rule is a function decorated with `@rule(...)`: it receives the facts of one config (a
+`Context`: the canonical config, the schedule plan, the dataset rows and the settings) and
+yields `Finding`s. Its docstring is its documentation (`epochlint rule EL201`), in the
+sections What it does / Why is this bad? / Example / Use instead / Fix safety.
+
+Rule IDs and names are a public contract: users put them in --select, --ignore and
+suppression comments. Never reuse or rename one.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from epochlint.diagnostic import Fix, Severity
+
+if TYPE_CHECKING:
+    from epochlint.context import Context
+    from epochlint.document import Span
+
+
+@dataclass(frozen=True)
+class Finding:
+    message: str
+    span: Span | None = None  # None: the finding is about the file as a whole
+    fix: Fix | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    severity: Severity | None = None  # only for rules whose severity depends on the case
+
+
+Check = Callable[["Context"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    fix: Literal["safe", "suggested"] | None
+    check: Check
+    summary: str
+    doc: str
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    code: str, name: str, severity: str, fix: Literal["safe", "suggested"] | None = None
+) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        if code in REGISTRY:
+            raise RuntimeError(f"rule {code} registered twice")
+        doc = inspect.cleandoc(check.__doc__ or "")
+        summary = doc.split("\n", 1)[0]
+        REGISTRY[code] = Rule(code, name, Severity(severity), fix, check, summary, doc)
+        return check
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, in ID order (importing the family modules registers them)."""
+    if not REGISTRY:
+        from epochlint.rules import (  # noqa: F401
+            data,
+            evaluation,
+            keys,
+            learning_rate,
+            length,
+            reading,
+        )
+    return [REGISTRY[code] for code in sorted(REGISTRY)]
+
+
+def get_rule(code_or_name: str) -> Rule | None:
+    for candidate in all_rules():
+        if code_or_name in (candidate.code, candidate.name):
+            return candidate
+    return None

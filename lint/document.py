@@ -1,0 +1,369 @@
+"""Parse a config into top-level entries with exact positions, read as the target loader reads them.
+
+LLaMA-Factory loads YAML with OmegaConf: PyYAML's YAML 1.1 safe loader plus a float resolver
+that accepts `1e-4`, no timestamps, and duplicate keys refused. Hugging Face's
+`HfArgumentParser.parse_yaml_file` and Axolotl use plain `yaml.safe_load`, where `1e-4` is a
+string. Each `Entry` keeps the value as that loader produces it, the node it came from (its
+raw text, style and tag, for rules about how a value is written), and 1-based spans.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from epochlint.source import Source
+
+try:  # libyaml is much faster and bounds nesting depth itself
+    from yaml import CSafeLoader as _SafeBase
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
+
+YAML_TAG = "tag:yaml.org,2002:"
+SAFE_TAGS = {
+    YAML_TAG + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "value")
+}
+MERGE_TAG = YAML_TAG + "merge"
+# OmegaConf refuses documents whose aliases expand past this many nodes; so do we.
+MAX_EXPANDED_NODES = 10_000
+
+
+class PyYAMLLoader(_SafeBase):
+    """`yaml.safe_load` as Hugging Face and Axolotl use it (YAML 1.1, `1e-4` is a string)."""
+
+
+class OmegaConfLoader(_SafeBase):
+    """The resolvers of OmegaConf's loader, which LLaMA-Factory's `read_args` uses."""
+
+
+OmegaConfLoader.add_implicit_resolver(
+    YAML_TAG + "float",
+    re.compile(
+        r"""^(?:[-+]?[0-9]+(?:_[0-9]+)*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+)
+        |\.[0-9]+(?:_[0-9]+)*(?:[eE][-+][0-9]+)?
+        |[-+]?[0-9]+(?:_[0-9]+)*(?::[0-5]?[0-9])+\.[0-9_]*
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+OmegaConfLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != YAML_TAG + "timestamp"]
+    for first, resolvers in OmegaConfLoader.yaml_implicit_resolvers.items()
+}
+# Timestamps would otherwise become datetime objects; both target loaders keep other tags out.
+PyYAMLLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != YAML_TAG + "timestamp"]
+    for first, resolvers in PyYAMLLoader.yaml_implicit_resolvers.items()
+}
+
+LOADERS: dict[str, type[Any]] = {"omegaconf": OmegaConfLoader, "pyyaml": PyYAMLLoader}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of the source text: character offsets and 1-based line/column (end exclusive)."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @staticmethod
+    def of(node: yaml.Node) -> Span:
+        start, end = node.start_mark, node.end_mark
+        return Span(
+            start.index, end.index, start.line + 1, start.column + 1, end.line + 1, end.column + 1
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    value: Any
+    key_span: Span
+    value_span: Span
+    node: yaml.Node  # the value's node: raw text, style and resolved tag
+    merged: bool = False  # came in through a `<<:` merge key, written elsewhere
+
+
+@dataclass(frozen=True)
+class Comment:
+    line: int
+    column: int
+    offset: int
+    text: str  # after the '#'
+    own_line: bool  # nothing but whitespace before it on its line
+
+
+@dataclass(frozen=True)
+class ReadProblem:
+    """A finding made while reading (duplicate keys, unsafe tags), reported by the EL0 rules."""
+
+    code: str
+    message: str
+    span: Span
+
+
+@dataclass
+class Document:
+    source: Source
+    loader: str
+    entries: dict[str, Entry]
+    comments: list[Comment]
+    problems: list[ReadProblem] = field(default_factory=list)
+
+    def data(self) -> dict[str, Any]:
+        return {key: entry.value for key, entry in self.entries.items()}
+
+
+class DocumentError(Exception):
+    """The file cannot be checked at all: it does not parse (EL001) or is not a mapping (EL003)."""
+
+    def __init__(self, code: str, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def _yaml_error(error: yaml.YAMLError) -> DocumentError:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    message = f"{context}: {problem}" if context and problem else str(problem)
+    if "expected a single document" in message:
+        message = "more than one YAML document (---): a training config is a single mapping"
+    if "exceeded maximum nesting depth" in message:
+        message = "nesting is too deep to be a training config"
+    line = mark.line + 1 if mark else 1
+    column = mark.column + 1 if mark else 1
+    return DocumentError("EL001", message, line, column)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes the value would have once aliases are expanded (a shared node counts each time)."""
+    cached = memo.get(id(node))
+    if cached is not None:
+        return cached
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded_size(child, memo)
+            if total > MAX_EXPANDED_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            total += _expanded_size(key_node, memo) + _expanded_size(value_node, memo)
+            if total > MAX_EXPANDED_NODES:
+                break
+    memo[id(node)] = total
+    return total
+
+
+def _unsafe_tag(node: yaml.Node, seen: set[int]) -> yaml.Node | None:
+    """The first node below `node` with a tag that a safe loader would not construct."""
+    if id(node) in seen:
+        return None
+    seen.add(id(node))
+    if node.tag not in SAFE_TAGS:
+        return node
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    elif isinstance(node, yaml.MappingNode):
+        children = [item for pair in node.value for item in pair]
+    for child in children:
+        found = _unsafe_tag(child, seen)
+        if found is not None:
+            return found
+    return None
+
+
+def _kind(node: yaml.Node) -> str:
+    return {yaml.ScalarNode: "a value", yaml.SequenceNode: "a list"}.get(type(node), "a mapping")
+
+
+def _merged_pairs(value_node: yaml.Node) -> list[tuple[yaml.Node, yaml.Node]]:
+    """The key/value pairs a `<<:` value contributes, in PyYAML's precedence order."""
+    if isinstance(value_node, yaml.MappingNode):
+        return _top_level_pairs(value_node)
+    if isinstance(value_node, yaml.SequenceNode):
+        pairs: list[tuple[yaml.Node, yaml.Node]] = []
+        for item in reversed(value_node.value):
+            if not isinstance(item, yaml.MappingNode):
+                raise DocumentError(
+                    "EL001",
+                    f"a merge key (<<) expects mappings, found {_kind(item)}",
+                    item.start_mark.line + 1,
+                    item.start_mark.column + 1,
+                )
+            pairs.extend(_top_level_pairs(item))
+        return pairs
+    raise DocumentError(
+        "EL001",
+        f"a merge key (<<) expects a mapping or a list of mappings, found {_kind(value_node)}",
+        value_node.start_mark.line + 1,
+        value_node.start_mark.column + 1,
+    )
+
+
+def _top_level_pairs(mapping: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    explicit: list[tuple[yaml.Node, yaml.Node]] = []
+    for key_node, value_node in mapping.value:
+        if key_node.tag == MERGE_TAG:
+            merged.extend(_merged_pairs(value_node))
+        else:
+            explicit.append((key_node, value_node))
+    return merged + explicit
+
+
+def _scalar_spans(root: yaml.Node) -> list[tuple[int, int]]:
+    """Offsets of every scalar, so a '#' inside a quoted or block scalar is not a comment."""
+    spans: list[tuple[int, int]] = []
+    stack = [root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            spans.append((node.start_mark.index, node.end_mark.index))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                stack.extend((key_node, value_node))
+    spans.sort()
+    return spans
+
+
+COMMENT_START = re.compile(r"(?:^|(?<=[ \t]))#", re.M)
+
+
+def find_comments(text: str, root: yaml.Node | None) -> list[Comment]:
+    spans = _scalar_spans(root) if root is not None else []
+    starts = [start for start, _ in spans]
+    comments: list[Comment] = []
+    for match in COMMENT_START.finditer(text):
+        offset = match.start()
+        index = bisect.bisect_right(starts, offset) - 1
+        if index >= 0 and spans[index][0] <= offset < spans[index][1]:
+            continue  # inside a scalar
+        line_start = text.rfind("\n", 0, offset) + 1
+        line_end = text.find("\n", offset)
+        body = text[offset + 1 : len(text) if line_end == -1 else line_end].rstrip("\r")
+        comments.append(
+            Comment(
+                line=text.count("\n", 0, offset) + 1,
+                column=offset - line_start + 1,
+                offset=offset,
+                text=body,
+                own_line=not text[line_start:offset].strip(),
+            )
+        )
+    return comments
+
+
+def parse(source: Source, loader: str = "omegaconf") -> Document:
+    """Parse the source's top-level mapping; raise DocumentError when nothing can be checked."""
+    yaml_loader = LOADERS[loader](source.text)
+    try:
+        try:
+            root = yaml_loader.get_single_node()
+        except yaml.YAMLError as error:
+            raise _yaml_error(error) from None
+        except RecursionError:
+            raise DocumentError("EL001", "nesting is too deep to be a training config") from None
+        if root is None:
+            raise DocumentError(
+                "EL003", "the file is empty (or only comments): a training config is a mapping"
+            )
+        if not isinstance(root, yaml.MappingNode):
+            kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
+            raise DocumentError(
+                "EL003",
+                f"the top level is {kind}; a training config is a mapping of `key: value` lines",
+                root.start_mark.line + 1,
+                root.start_mark.column + 1,
+            )
+        if _expanded_size(root, {}) > MAX_EXPANDED_NODES:
+            raise DocumentError(
+                "EL001",
+                f"aliases expand the document past {MAX_EXPANDED_NODES:,} nodes "
+                "(OmegaConf refuses it too); remove the alias chain",
+                root.start_mark.line + 1,
+                root.start_mark.column + 1,
+            )
+        return _build(source, loader, yaml_loader, root)
+    finally:
+        yaml_loader.dispose()
+
+
+def _build(source: Source, loader: str, yaml_loader: Any, root: yaml.MappingNode) -> Document:
+    entries: dict[str, Entry] = {}
+    problems: list[ReadProblem] = []
+    explicit_keys: dict[str, Span] = {}
+    merged_ids = {id(key) for key in _merged_key_nodes(root)}
+    for key_node, value_node in _top_level_pairs(root):
+        merged = id(key_node) in merged_ids
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(
+                ReadProblem(
+                    "EL001", "a key must be a plain name, not a list or mapping", Span.of(key_node)
+                )
+            )
+            continue
+        key = key_node.value
+        key_span = Span.of(key_node)
+        if not merged:
+            if key in explicit_keys:
+                first = explicit_keys[key]
+                problems.append(
+                    ReadProblem(
+                        "EL002",
+                        f"`{key}` is already set on line {first.line}; LLaMA-Factory refuses "
+                        "duplicate keys (found duplicate key). Keep one",
+                        key_span,
+                    )
+                )
+            explicit_keys[key] = key_span
+        unsafe = _unsafe_tag(value_node, set()) or _unsafe_tag(key_node, set())
+        if unsafe is not None:
+            problems.append(
+                ReadProblem(
+                    "EL004",
+                    f"`{key}` has the tag {unsafe.tag}; a safe loader refuses it and epochlint "
+                    "never constructs it. Write a plain value",
+                    Span.of(unsafe),
+                )
+            )
+            entries.pop(key, None)
+            continue
+        try:
+            value = yaml_loader.construct_object(value_node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
+            problems.append(ReadProblem("EL001", f"`{key}`: {error}", Span.of(value_node)))
+            continue
+        entries[key] = Entry(key, value, key_span, Span.of(value_node), value_node, merged)
+    return Document(source, loader, entries, find_comments(source.text, root), problems)
+
+
+def _merged_key_nodes(root: yaml.MappingNode) -> list[yaml.Node]:
+    keys: list[yaml.Node] = []
+    for key_node, value_node in root.value:
+        if key_node.tag == MERGE_TAG:
+            keys.extend(key for key, _ in _merged_pairs(value_node))
+    return keys

@@ -1,0 +1,154 @@
+"""Check one config: read it, work out its facts once, run the rules, collect diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from epochlint.context import Context
+from epochlint.diagnostic import Diagnostic, Severity
+from epochlint.directives import Directive, parse_directives, positive_count
+from epochlint.document import Document, DocumentError, Span, parse
+from epochlint.plan import Plan, Rows, build_plan
+from epochlint.rules import Finding, Rule, all_rules, get_rule
+from epochlint.settings import Settings
+from epochlint.source import Source, SourceError, UnreadablePath, decode, read_file
+from epochlint.training import TrainingConfig, llamafactory
+
+if TYPE_CHECKING:
+    from epochlint.datasets import Resolution
+
+
+@dataclass
+class FileResult:
+    path: str
+    source: Source | None = None
+    document: Document | None = None
+    config: TrainingConfig | None = None
+    dialect: str | None = None
+    plan: Plan | None = None
+    rows: Rows | None = None
+    datasets: Resolution | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None  # the file could not be checked at all (missing, a directory)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for diagnostic in self.diagnostics if diagnostic.severity == severity)
+
+
+def diagnostic(rule: Rule, finding: Finding, settings: Settings) -> Diagnostic:
+    span = finding.span
+    severity = settings.severities.get(rule.code) or finding.severity or rule.severity
+    fix = finding.fix if rule.code not in settings.unfixable else None
+    if span is None:
+        position = (1, 1, 1, 1)
+    else:
+        position = (span.line, span.column, span.end_line, span.end_column)
+    return Diagnostic(
+        rule.code, rule.name, severity, finding.message, *position, fix=fix, facts=finding.facts
+    )
+
+
+def _fatal(code: str, message: str, line: int, column: int, settings: Settings) -> Diagnostic:
+    rule = get_rule(code)
+    assert rule is not None
+    span = Span(0, 0, line, column, line, column)
+    return diagnostic(rule, Finding(message, span), settings)
+
+
+def check_path(path: str, settings: Settings) -> FileResult:
+    try:
+        source = read_file(path)
+    except UnreadablePath as error:
+        return FileResult(path, error=error.message)
+    except SourceError as error:
+        return _undecodable(path, error, settings)
+    return check_source(source, settings)
+
+
+def check_bytes(data: bytes, path: str, settings: Settings) -> FileResult:
+    """Check a config given as bytes (standard input), reported under `path`."""
+    try:
+        source = decode(data, path)
+    except SourceError as error:
+        return _undecodable(path, error, settings)
+    return check_source(source, settings)
+
+
+def _undecodable(path: str, error: SourceError, settings: Settings) -> FileResult:
+    result = FileResult(path)
+    if settings.enabled("EL001"):
+        result.diagnostics.append(
+            _fatal("EL001", error.message, error.line, error.column, settings)
+        )
+    return result
+
+
+def check_source(source: Source, settings: Settings) -> FileResult:
+    result = FileResult(source.path, source=source)
+    dialect = llamafactory()
+    try:
+        document = parse(source, dialect.loader)
+    except DocumentError as error:
+        if settings.enabled(error.code):
+            result.diagnostics.append(
+                _fatal(error.code, error.message, error.line, error.column, settings)
+            )
+        return result
+    config = TrainingConfig(document, dialect)
+    directives, directive_errors = parse_directives(document.comments)
+    settings = _with_directives(settings, directives)
+    rows, resolution = dataset_rows(config, directives, settings)
+    plan = build_plan(config, rows, settings.world_size, settings.transformers)
+    context = Context(document, config, plan, rows, settings, resolution, tuple(directive_errors))
+    result.document, result.config, result.dialect = document, config, dialect.name
+    result.plan, result.rows, result.datasets = plan, rows, resolution
+
+    found: list[Diagnostic] = []
+    for rule in all_rules():
+        if settings.enabled(rule.code):
+            found.extend(diagnostic(rule, finding, settings) for finding in rule.check(context))
+    result.diagnostics = sorted(found, key=lambda d: (d.line, d.column, d.rule))
+    return result
+
+
+def _with_directives(settings: Settings, directives: list[Directive]) -> Settings:
+    for directive in directives:
+        if directive.name == "num-gpus" and settings.world_size_source == "default":
+            count = positive_count(directive)
+            if count is not None:
+                settings = replace(settings, world_size=count, world_size_source="comment")
+    return settings
+
+
+def dataset_rows(
+    config: TrainingConfig, directives: list[Directive], settings: Settings
+) -> tuple[Rows, Resolution | None]:
+    """N as stored, by precedence: --dataset-size, a dataset-size comment, dataset_info.json."""
+    if settings.dataset_size is not None:
+        return Rows(settings.dataset_size, settings.dataset_size_source or "--dataset-size"), None
+    for directive in directives:
+        if directive.name == "dataset-size":
+            count = positive_count(directive)
+            if count is not None:
+                return Rows(count, "comment"), None
+    if not config.names("dataset"):
+        return Rows(None, None), None
+    from epochlint.datasets import resolve
+
+    root = settings.root or Path.cwd()
+    max_samples = config.number("max_samples")
+    resolution = resolve(
+        config.value("dataset"),
+        config.value("eval_dataset"),
+        dataset_dir=config.text("dataset_dir") or "data",
+        root=root,
+        max_samples=int(max_samples) if max_samples is not None else None,
+        mix_strategy=config.text("mix_strategy") or "concat",
+        interleave_probs=config.value("interleave_probs"),
+        streaming=config.flag("streaming"),
+    )
+    per_dataset = tuple((item.name, item.rows) for item in resolution.datasets)
+    source = "dataset_info.json" if resolution.rows is not None else None
+    return Rows(resolution.rows, source, per_dataset), resolution

@@ -1,0 +1,80 @@
+"""Everything a run is configured with: command-line options, configuration files, defaults."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from epochlint.diagnostic import Severity
+from epochlint.versions import Version, default_transformers
+
+
+class SettingsError(Exception):
+    """A bad option or configuration value; the message names it and says what is allowed."""
+
+
+@cache
+def default_guidelines() -> dict[str, Any]:
+    text = resources.files("epochlint.rules").joinpath("guidelines.json").read_text("utf-8")
+    tables: dict[str, Any] = json.loads(text)
+    return tables
+
+
+def guidelines_schema() -> dict[str, Any]:
+    text = resources.files("epochlint.rules").joinpath("guidelines.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def guidelines_with(
+    overrides: dict[str, Any] | None, origin: str = "configuration"
+) -> dict[str, Any]:
+    """The guideline tables with a user's overrides applied, validated against their schema."""
+    if not overrides:
+        return default_guidelines()
+    import jsonschema  # only when a user overrides a number: it is slow to import
+
+    merged = _merge(default_guidelines(), overrides)
+    validator = jsonschema.Draft7Validator(guidelines_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(merged))
+    if error is not None:
+        where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise SettingsError(f"{origin}: guidelines `{where}`: {error.message}")
+    return merged
+
+
+@dataclass
+class Settings:
+    guidelines: dict[str, Any] = field(default_factory=default_guidelines)
+    world_size: int = 1
+    world_size_source: str = "default"
+    dataset_size: int | None = None  # rows as stored, given by the user
+    dataset_size_source: str | None = None
+    transformers: Version = field(default_factory=default_transformers)
+    select: frozenset[str] | None = None  # None = every rule
+    ignore: frozenset[str] = frozenset()
+    severities: dict[str, Severity] = field(default_factory=dict)
+    unfixable: frozenset[str] = frozenset()
+    root: Path | None = None  # where relative dataset_dir paths start (LLaMA-Factory: the cwd)
+
+    def enabled(self, code: str) -> bool:
+        if any(code.startswith(prefix) for prefix in self.ignore):
+            return False
+        if self.select is None:
+            return True
+        return any(code.startswith(prefix) for prefix in self.select)

@@ -1,0 +1,436 @@
+"""EL1: keys and values against the trainer's argument schema (a JSON Schema per dialect)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from epochlint.context import Context
+from epochlint.diagnostic import Edit, Fix, Severity, format_value
+from epochlint.rules import Finding, rule
+from epochlint.rules.reading import divergent_reading
+from epochlint.training import Dialect
+from epochlint.versions import Version
+
+JSON_TYPE_NAMES = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "null": "null",
+    "array": "a list",
+    "object": "a mapping",
+}
+STEP_INTERVAL_KEYS = ("logging_steps", "eval_steps", "save_steps")
+
+
+@cache
+def _validator(dialect: Dialect) -> Any:
+    import jsonschema  # imported on first use: it is the slowest import epochlint has
+
+    schema = {key: value for key, value in dialect.schema.items() if not key.startswith("x-")}
+    schema["additionalProperties"] = True  # EL101 reports unknown keys with suggestions
+    return jsonschema.Draft4Validator(schema)
+
+
+def schema_errors(context: Context, kind: str) -> dict[str, Any]:
+    """Top-level keys whose value fails the dialect's JSON Schema `kind` check (type, enum)."""
+    data = {key: entry.value for key, entry in context.document.entries.items() if not entry.merged}
+    failing: dict[str, Any] = {}
+    for error in _validator(context.config.dialect).iter_errors(data):
+        if error.validator == kind and len(error.absolute_path) == 1:
+            failing[str(error.absolute_path[0])] = error
+    return failing
+
+
+@cache
+def key_aliases() -> dict[str, dict[str, Any]]:
+    text = resources.files("epochlint.rules").joinpath("key_aliases.json").read_text("utf-8")
+    aliases: dict[str, dict[str, Any]] = json.loads(text)
+    aliases.pop("_comment", None)
+    return aliases
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "mapping"
+
+
+def _abort_text(key: str) -> str:
+    return f"the run aborts with `Some keys are not used by the HfArgumentParser: ['{key}']`"
+
+
+def _env_keys(context: Context) -> set[str]:
+    tables = context.config.dialect.schema.get("x-epochlint-env-keys", {})
+    return {key for keys in tables.values() for key in keys}
+
+
+@rule("EL101", "unknown-key", "error", fix="safe")
+def unknown_key(context: Context) -> Iterator[Finding]:
+    """A key the trainer does not know.
+
+    ## What it does
+    Checks every top-level key against the trainer's arguments and suggests the key you
+    probably meant: a spelling mistake (`num_train_epoch`), another tool's name (`num_epochs`,
+    `micro_batch_size`, `lora_r`, `sequence_len`) or a key guides invent
+    (`early_stopping_patience` is `early_stopping_steps`; `reduce_lr_on_plateau: true` is
+    `lr_scheduler_type: reduce_lr_on_plateau`).
+
+    ## Why is this bad?
+    LLaMA-Factory passes the config to `HfArgumentParser.parse_dict`, which raises
+    `Some keys are not used by the HfArgumentParser: [...]` after the arguments are built:
+    the job fails at start-up. (Axolotl silently drops unknown keys instead, which is worse.)
+
+    ## Example
+    ```yaml
+    num_train_epoch: 3
+    early_stopping_patience: 2
+    ```
+
+    ## Use instead
+    ```yaml
+    num_train_epochs: 3
+    early_stopping_steps: 2
+    ```
+
+    ## Fix safety
+    Safe when exactly one key is meant and it is not set already: the fix renames the key.
+    Translations that change how a value is expressed (`load_in_4bit: true` to
+    `quantization_bit: 4`) are suggested.
+    """
+    config = context.config
+    dialect = config.dialect
+    properties = dialect.properties
+    deprecated = dialect.schema.get("x-epochlint-deprecated", {})
+    env_keys = _env_keys(context)
+    present = context.document.entries
+    env_found = [key for key in present if key in env_keys and key not in properties]
+    if env_found:
+        first = present[env_found[0]]
+        more = f" and {len(env_found) - 1} more" if len(env_found) > 1 else ""
+        yield Finding(
+            f"`{env_found[0]}`{more} exist only when LLaMA-Factory runs with "
+            "USE_MEGATRON_BRIDGE=1 (or USE_MCA=1 with mcore_adapter); without it "
+            f"{_abort_text(env_found[0])}. epochlint does not check those keys",
+            first.key_span,
+            severity=Severity.INFO,
+            facts={"keys": env_found},
+        )
+    for key, entry in present.items():
+        if key in properties or key in deprecated or key in env_keys:
+            continue
+        alias = key_aliases().get(key)
+        not_argument = f"`{key}` is not a {dialect.title} argument"
+        aborts = _abort_text(key)
+        fix = None
+        severity = None
+        if alias and "requires" in alias:
+            message = (
+                f"`{key}` exists only with {alias['requires']}: {alias['why']}; otherwise "
+                f"{_abort_text(key)}"
+            )
+            severity = Severity.INFO
+        elif alias and "key" in alias:
+            target = alias["key"]
+            message = f"{not_argument}: {aborts}; did you mean `{target}` ({alias['why']})?"
+            if target not in present:
+                fix = Fix((Edit("rename", key, new_key=target),), "safe")
+            else:
+                message += f" `{target}` is already set; remove `{key}`"
+        elif alias and "set" in alias:
+            (target, value), *_ = alias["set"].items()
+            message = (
+                f"{not_argument}: {aborts}; write `{target}: {format_value(value)}` instead "
+                f"({alias['why']})"
+            )
+            if target not in present and entry.value is True:
+                fix = Fix((Edit("remove", key), Edit("set", target, value)), "suggested")
+        elif alias:
+            message = f"{not_argument}: {aborts}. {alias['why'].capitalize()}; remove it"
+        else:
+            candidates = difflib.get_close_matches(key, list(properties), n=3, cutoff=0.8)
+            message = f"{not_argument}: {aborts}"
+            if len(candidates) == 1:
+                message += f"; did you mean `{candidates[0]}`?"
+                if candidates[0] not in present:
+                    fix = Fix((Edit("rename", key, new_key=candidates[0]),), "safe")
+            elif candidates:
+                message += "; did you mean " + " or ".join(f"`{c}`" for c in candidates) + "?"
+        yield Finding(message, entry.key_span, fix, {"key": key}, severity)
+
+
+@rule("EL102", "wrong-type", "error", fix="safe")
+def wrong_type(context: Context) -> Iterator[Finding]:
+    """A value of the wrong type for its key.
+
+    ## What it does
+    Checks each value's type against the argument's type: a quoted `"1e-4"` learning rate, a
+    list where a string is expected, a fractional `save_steps: 10.5`, a float `warmup_steps`
+    on transformers 4.x.
+
+    ## Why is this bad?
+    LLaMA-Factory does no type conversion (`parse_dict` passes values as loaded), so a string
+    learning rate reaches the optimizer and fails after the model has loaded;
+    `--save_steps must be an integer if bigger than 1` and
+    `warmup_steps must be of type int` stop the run at start-up.
+
+    ## Example
+    ```yaml
+    learning_rate: "1e-4"
+    ```
+
+    ## Use instead
+    ```yaml
+    learning_rate: 1.0e-4
+    ```
+
+    ## Fix safety
+    Safe where the conversion loses nothing (a quoted number to the number, a whole float to
+    an int, `warmup_steps: 0.1` on 4.x to `warmup_ratio: 0.1`); otherwise no fix.
+    """
+    config = context.config
+    dialect = config.dialect
+    type_errors = schema_errors(context, "type")
+    for key, entry in context.document.entries.items():
+        expected = dialect.types(key)
+        if not expected or entry.merged:
+            continue
+        if divergent_reading(entry, expected) is not None:
+            continue  # EL005 explains the misreading
+        value = entry.value
+        if key in type_errors:
+            wanted = " or ".join(JSON_TYPE_NAMES[kind] for kind in sorted(expected))
+            fixed = _lossless(value, expected)
+            yield Finding(
+                f"`{key}` must be {wanted}, but it is the {_type_name(value)} "
+                f"{format_value(value) if not isinstance(value, str) else repr(value)}",
+                entry.value_span,
+                Fix((Edit("set", key, fixed),), "safe") if fixed is not None else None,
+                {"key": key, "type": _type_name(value)},
+            )
+            continue
+        if key in STEP_INTERVAL_KEYS and isinstance(value, float) and value > 1:
+            if not value.is_integer():
+                yield Finding(
+                    f"`{key}: {value}` must be an integer when it is above 1 (values below 1 "
+                    f"are a fraction of the total steps); transformers stops with "
+                    f"`--{key} must be an integer if bigger than 1`",
+                    entry.value_span,
+                )
+    yield from _float_warmup_on_4x(context)
+
+
+def _float_warmup_on_4x(context: Context) -> Iterator[Finding]:
+    config = context.config
+    value = config.value("warmup_steps")
+    entry = config.entry("warmup_steps")
+    if entry is None or context.settings.transformers.major >= 5 or not isinstance(value, float):
+        return
+    fix = None
+    if 0 < value < 1 and not config.has("warmup_ratio"):
+        fix = Fix((Edit("rename", entry.key, new_key=config.key("warmup_ratio")),), "safe")
+    yield Finding(
+        f"`{entry.key}: {value}` is a float; transformers {context.settings.transformers} stops "
+        "with `warmup_steps must be of type int and must be 0 or a positive integer` (a "
+        f"fraction of the run is `{config.key('warmup_ratio')}` before transformers 5)",
+        entry.value_span,
+        fix,
+        {"transformers": str(context.settings.transformers)},
+    )
+
+
+def _lossless(value: Any, expected: set[str]) -> Any:
+    """The value converted to an expected type without losing anything, else None."""
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        if "integer" in expected and "number" not in expected:
+            return int(number) if number.is_integer() else None
+        if "number" in expected:
+            return (
+                int(number)
+                if number.is_integer() and "e" not in value.lower() and "." not in value
+                else number
+            )
+        return None
+    if isinstance(value, float) and "integer" in expected and value.is_integer():
+        return int(value)
+    return None
+
+
+def _choices(context: Context, key: str) -> list[Any]:
+    choices: list[Any] = context.config.dialect.properties.get(key, {}).get("enum", [])
+    return choices
+
+
+@rule("EL103", "invalid-choice", "error", fix="safe")
+def invalid_choice(context: Context) -> Iterator[Finding]:
+    """A value outside the set the argument allows.
+
+    ## What it does
+    Checks `stage`, `finetuning_type`, the `*_strategy` keys, `lr_scheduler_type`, `optim`,
+    `report_to` names and every other argument with a fixed set of values. `finetuning_type:
+    qlora`, which guides use, is not a LLaMA-Factory method: QLoRA is `finetuning_type: lora`
+    with `quantization_bit: 4`.
+
+    ## Why is this bad?
+    Some are rejected at start-up (`cosine_decay is not a valid SchedulerType`,
+    `Invalid fine-tuning method.`); others only fail later, after the model has loaded
+    (`Unknown task: sfft.`, an unknown `report_to` integration).
+
+    ## Example
+    ```yaml
+    finetuning_type: qlora
+    ```
+
+    ## Use instead
+    ```yaml
+    finetuning_type: lora
+    quantization_bit: 4
+    ```
+
+    ## Fix safety
+    Safe for `qlora`; a single close spelling match is suggested; otherwise no fix.
+    """
+    config = context.config
+    enum_errors = schema_errors(context, "enum")
+    for key, entry in context.document.entries.items():
+        value = entry.value
+        if entry.merged:
+            continue
+        if key == config.key("report_to"):
+            yield from _report_to(context, key, value)
+            continue
+        if key not in enum_errors or not isinstance(value, str):
+            continue  # a value of the wrong type is EL102's
+        choices = _choices(context, key)
+        listed = ", ".join(str(choice) for choice in choices if choice is not None)
+        fix = None
+        if key == config.key("finetuning_type") and value.lower() == "qlora":
+            edits = [Edit("set", key, "lora")]
+            if not config.has("quantization_bit"):
+                edits.append(Edit("set", config.key("quantization_bit"), 4))
+            message = (
+                f"`{key}: {value}` is not a LLaMA-Factory method (`Invalid fine-tuning method.`); "
+                f"QLoRA is `{key}: lora` with `{config.key('quantization_bit')}: 4`"
+            )
+            fix = Fix(tuple(edits), "safe")
+        else:
+            close = difflib.get_close_matches(
+                value, [str(c) for c in choices if c], n=1, cutoff=0.7
+            )
+            message = f"`{key}: {value}` is not one of: {listed}"
+            if close:
+                message += f"; did you mean `{close[0]}`?"
+                fix = Fix((Edit("set", key, close[0]),), "suggested")
+        yield Finding(message, entry.value_span, fix, {"key": key, "value": value})
+
+
+def _report_to(context: Context, key: str, value: Any) -> Iterator[Finding]:
+    names = context.config.dialect.properties.get(key, {}).get("x-epochlint-names", [])
+    given = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    entry = context.document.entries[key]
+    for name in given:
+        if isinstance(name, str) and names and name not in names:
+            yield Finding(
+                f"`{key}` names `{name}`, which transformers does not know: the Trainer stops "
+                f"with `{name} is not supported`. Known: {', '.join(names)}",
+                entry.value_span,
+                facts={"key": key, "value": name},
+            )
+
+
+@rule("EL104", "deprecated-key", "warning", fix="safe")
+def deprecated_key(context: Context) -> Iterator[Finding]:
+    """A key that transformers renamed or removed.
+
+    ## What it does
+    Reports keys removed in the selected transformers version (an error: the run aborts as
+    for an unknown key) and keys that are deprecated there (a warning), with the new name:
+    `evaluation_strategy` (removed in 4.51, now `eval_strategy`), `no_cuda` (now `use_cpu`),
+    `per_gpu_train_batch_size`, and arguments 5.x dropped. The version is the installed
+    transformers, or the `transformers-version` setting.
+
+    `warmup_ratio` is not reported before its removal in 5.15: it is deprecated in 5.x but is
+    the only spelling that works on both 4.x and 5.x, which LLaMA-Factory supports.
+
+    ## Why is this bad?
+    A removed key fails like any unknown key: `Some keys are not used by the
+    HfArgumentParser`.
+
+    ## Example
+    ```yaml
+    evaluation_strategy: steps
+    ```
+
+    ## Use instead
+    ```yaml
+    eval_strategy: steps
+    ```
+
+    ## Fix safety
+    Safe: a rename to the new name, when that key is not set already.
+    """
+    config = context.config
+    schema = config.dialect.schema
+    deprecated = schema.get("x-epochlint-deprecated", {})
+    limits = schema.get("x-epochlint-version-limits", {})
+    version = context.settings.transformers
+    present = context.document.entries
+    for key, entry in present.items():
+        info = deprecated.get(key, {})
+        limit = limits.get(key, {})
+        removed_in = info.get("removed_in") or limit.get("removed_in")
+        added_in = limit.get("added_in")
+        if added_in and version < Version.parse(added_in):
+            yield Finding(
+                f"`{key}` exists only from transformers {added_in}; with {version} "
+                f"{_abort_text(key)}",
+                entry.key_span,
+                severity=Severity.ERROR,
+            )
+            continue
+        removed = removed_in is not None and version >= Version.parse(removed_in)
+        deprecated_now = (
+            bool(info)
+            and not removed
+            and key != "warmup_ratio"
+            and ("deprecated_in" not in info or version >= Version.parse(info["deprecated_in"]))
+        )
+        if not (removed or deprecated_now):
+            continue
+        replacement = info.get("replacement_key")
+        instead = f"`{replacement}`" if replacement else info.get("replacement")
+        if removed:
+            message = f"`{key}` was removed in transformers {removed_in}: {_abort_text(key)}"
+        else:
+            message = f"`{key}` is deprecated in transformers {version}"
+        if instead:
+            message += f"; use {instead}"
+        fix = None
+        if replacement and replacement not in present:
+            fix = Fix((Edit("rename", key, new_key=replacement),), "safe")
+        yield Finding(
+            message,
+            entry.key_span,
+            fix,
+            {"key": key, "removed_in": removed_in},
+            Severity.ERROR if removed else Severity.WARNING,
+        )

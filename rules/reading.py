@@ -1,0 +1,256 @@
+"""EL0: reading the file as the trainer's YAML loader reads it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from epochlint.context import Context
+from epochlint.diagnostic import Edit, Fix, format_value
+from epochlint.document import YAML_TAG, Entry, Span
+from epochlint.rules import Finding, rule
+
+LOADER_NAMES = {
+    "omegaconf": "LLaMA-Factory's YAML loader (OmegaConf, YAML 1.1)",
+    "pyyaml": "yaml.safe_load (YAML 1.1)",
+}
+YAML11_ONLY_BOOLEANS = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
+YAML11_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+EXPONENT_NUMBER = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+
+
+def _problems(context: Context, code: str) -> Iterator[Finding]:
+    for problem in context.document.problems:
+        if problem.code == code:
+            yield Finding(problem.message, problem.span)
+
+
+@rule("EL001", "yaml-syntax-error", "error")
+def yaml_syntax_error(context: Context) -> Iterator[Finding]:
+    """The file is not valid YAML, so the trainer cannot read it.
+
+    ## What it does
+    Reports the parser's error with the line and column where it gave up (also a value that
+    cannot be built, such as an invalid merge key).
+
+    ## Why is this bad?
+    `llamafactory-cli train` stops before anything else is checked. A file that does not
+    parse is never fixed by epochlint: it cannot know what you meant.
+
+    ## Example
+    ```yaml
+    learning_rate: 1.0e-4
+      num_train_epochs: 3
+    ```
+
+    ## Use instead
+    ```yaml
+    learning_rate: 1.0e-4
+    num_train_epochs: 3
+    ```
+
+    ## Fix safety
+    No fix.
+    """
+    return _problems(context, "EL001")
+
+
+@rule("EL002", "duplicate-key", "error")
+def duplicate_key(context: Context) -> Iterator[Finding]:
+    """A key appears twice in the same mapping.
+
+    ## What it does
+    Reports every repeated top-level key at its second occurrence.
+
+    ## Why is this bad?
+    LLaMA-Factory's loader (OmegaConf) refuses the file (`found duplicate key`); plain PyYAML
+    silently keeps the last value and ruamel.yaml the first, so which value you get depends on
+    the tool. epochlint checks the rest of the file with the last value.
+
+    ## Example
+    ```yaml
+    num_train_epochs: 3
+    num_train_epochs: 5
+    ```
+
+    ## Use instead
+    ```yaml
+    num_train_epochs: 5
+    ```
+
+    ## Fix safety
+    No fix: only you know which value you meant.
+    """
+    return _problems(context, "EL002")
+
+
+@rule("EL003", "not-a-mapping", "error")
+def not_a_mapping(context: Context) -> Iterator[Finding]:
+    """The file is empty, or its top level is a list or a single value.
+
+    ## What it does
+    Reports a config that has no `key: value` mapping at the top level.
+
+    ## Why is this bad?
+    The trainer expects a mapping of arguments; an empty file trains nothing and fails with
+    `Please provide model_name_or_path`.
+
+    ## Example
+    ```yaml
+    - num_train_epochs: 3
+    ```
+
+    ## Use instead
+    ```yaml
+    num_train_epochs: 3
+    ```
+
+    ## Fix safety
+    No fix.
+    """
+    return iter(())  # the engine reports it: such a file has no entries to check
+
+
+@rule("EL004", "unsafe-tag", "error")
+def unsafe_tag(context: Context) -> Iterator[Finding]:
+    """A value carries a YAML tag such as `!!python/object`.
+
+    ## What it does
+    Reports any tag other than the plain YAML types; epochlint never constructs such a value.
+
+    ## Why is this bad?
+    Safe loaders (OmegaConf, `yaml.safe_load`) refuse them, and constructing arbitrary Python
+    objects from a config is a way to run code.
+
+    ## Example
+    ```yaml
+    output_dir: !!python/object/apply:os.getcwd []
+    ```
+
+    ## Use instead
+    ```yaml
+    output_dir: saves/run1
+    ```
+
+    ## Fix safety
+    No fix.
+    """
+    return _problems(context, "EL004")
+
+
+def divergent_reading(entry: Entry, expected: set[str]) -> tuple[str, Any] | None:
+    """(how the loader reads it, the value the author evidently meant) for a misread scalar."""
+    node = entry.node
+    if not isinstance(node, yaml.ScalarNode) or node.style not in (None, ""):
+        return None  # quoted and block scalars are read as written
+    text = node.value
+    if node.tag == YAML_TAG + "bool" and YAML11_ONLY_BOOLEANS.match(text):
+        if "boolean" not in expected and "string" in expected:
+            return f"the boolean {format_value(entry.value)}, not the string {text!r}", text
+    if node.tag == YAML_TAG + "int" and YAML11_OCTAL.match(text) and text.strip("+-0_"):
+        return f"the octal number {entry.value}, not {text.lstrip('+-0') or '0'}", int(
+            text.replace("_", ""), 10
+        )
+    if node.tag == YAML_TAG + "int" and SEXAGESIMAL.match(text) and "string" in expected:
+        return f"the base-60 number {entry.value}, not the text {text!r}", text
+    if (
+        node.tag == YAML_TAG + "float"
+        and EXPONENT_NUMBER.match(text)
+        and "integer" in expected
+        and "number" not in expected
+        and float(entry.value).is_integer()
+    ):
+        return f"the float {entry.value!r}, and this key needs an integer", int(entry.value)
+    if node.tag == YAML_TAG + "str" and EXPONENT_NUMBER.match(text) and "number" in expected:
+        return f"the string {text!r}, not a number", float(text)
+    return None
+
+
+@rule("EL005", "loader-divergent-scalar", "warning", fix="safe")
+def loader_divergent_scalar(context: Context) -> Iterator[Finding]:
+    """A value the trainer's YAML loader reads differently from what the author meant.
+
+    ## What it does
+    Checks plain (unquoted) scalars against how the target loader resolves them: YAML 1.1
+    reads `no`, `on`, `off` and `yes` as booleans, `010` as the octal 8 and `1:30` as 90;
+    `1e4` is a float, not an int; plain PyYAML (Hugging Face `parse_yaml_file`, Axolotl) reads
+    `5e-5` as a string.
+
+    ## Why is this bad?
+    `save_strategy: no` hands the trainer `False`, which is not a valid strategy; a string
+    learning rate fails deep inside the optimizer after the model has loaded.
+
+    ## Example
+    ```yaml
+    save_strategy: no
+    max_steps: 1e4
+    ```
+
+    ## Use instead
+    ```yaml
+    save_strategy: "no"
+    max_steps: 10000
+    ```
+
+    ## Fix safety
+    Safe: the fix writes the value the author evidently meant, in a form every YAML loader
+    reads the same way.
+    """
+    config = context.config
+    for key, entry in context.document.entries.items():
+        if entry.merged:
+            continue
+        reading = divergent_reading(entry, config.dialect.types(key))
+        if reading is None:
+            continue
+        how, meant = reading
+        loader = LOADER_NAMES.get(context.document.loader, context.document.loader)
+        yield Finding(
+            f"`{key}: {entry.node.value}` is read by {loader} as {how}; "
+            f"write {format_value(meant) if not isinstance(meant, str) else repr(meant)}",
+            entry.value_span,
+            Fix((Edit("set", key, meant),), "safe"),
+            {"written": entry.node.value, "read_as": entry.value, "meant": meant},
+        )
+
+
+@rule("EL006", "invalid-directive", "warning")
+def invalid_directive(context: Context) -> Iterator[Finding]:
+    """An `# epochlint:` comment epochlint cannot understand.
+
+    ## What it does
+    Reports directive comments with an unknown name or a bad value. The directives are
+    `dataset-size=N`, `num-gpus=N`, `disable=EL201,...` and `disable-file`.
+
+    ## Why is this bad?
+    A mistyped directive is silently not applied: the rows or GPUs you meant to state are not
+    used, or a finding you meant to suppress still fails your build.
+
+    ## Example
+    ```yaml
+    # epochlint: datasetsize=3000
+    ```
+
+    ## Use instead
+    ```yaml
+    # epochlint: dataset-size=3000
+    ```
+
+    ## Fix safety
+    No fix.
+    """
+    for error in context.directive_errors:
+        comment = error.comment
+        span = Span(
+            comment.offset,
+            comment.offset + len(comment.text) + 1,
+            comment.line,
+            comment.column,
+            comment.line,
+            comment.column + len(comment.text) + 1,
+        )
+        yield Finding(error.message, span)
