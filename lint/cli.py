@@ -152,7 +152,7 @@ def check(
     else:
         from epochlint.formats import text
 
-        colour = _use_colour(color, click.get_text_stream("stdout"))
+        colour = _use_colour(color, sys.stdout)
         style: text.Style = click.style if colour else text.plain
         click.echo(text.render(results, style), nl=False, color=colour)
     sys.exit(exit_code(results))
@@ -163,7 +163,7 @@ def _check_one(path: str, settings: Settings, stdin_filename: str | None) -> Fil
     try:
         if path == "-":
             shown = stdin_filename or "<stdin>"
-            return check_bytes(click.get_binary_stream("stdin").read(), shown, settings)
+            return check_bytes(sys.stdin.buffer.read(), shown, settings)
         return check_path(path, settings)
     except (SettingsError, RecursionError, MemoryError) as error:
         return FileResult(shown, error=str(error) or type(error).__name__)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from epochlint import rowcount
 from epochlint.rowcount import RowCountError, count_rows
 
