@@ -95,7 +95,7 @@ def _plain_is_safe(text: str, *, in_flow: bool) -> bool:
         loaded = yaml.safe_load(probe)
     except yaml.YAMLError:
         return False
-    return loaded == ([text] if in_flow else {"k": text})
+    return bool(loaded == ([text] if in_flow else {"k": text}))
 
 
 _DOUBLE_QUOTE_ESCAPES = {
@@ -745,7 +745,9 @@ def apply_edits(text: str, edits: Sequence[KeyEdit]) -> str:
     working = text if had_final_newline else text + newline
     for edit in edits:
         working = _apply_one(_parse(working, newline), edit)
-    if not had_final_newline and working.endswith(newline):
-        working = working[: -len(newline)]
+    if not had_final_newline:
+        # Also drops blank lines left at the end when the last entry was removed:
+        # otherwise the file would end in a line break it never had.
+        working = working.rstrip("\r\n")
     _verify(text, working, edits)
     return working

@@ -380,10 +380,12 @@ def test_unwritable_value_is_refused() -> None:
 
 def read_with_every_loader(scalar_text: str) -> list[Any]:
     document = f"k: {scalar_text}\n"
+    read_by_omegaconf = OmegaConf.to_container(OmegaConf.create(document))
+    assert isinstance(read_by_omegaconf, dict)
     return [
         yaml.safe_load(document)["k"],
         YAML(typ="safe").load(document)["k"],
-        OmegaConf.to_container(OmegaConf.create(document))["k"],  # type: ignore[index]
+        read_by_omegaconf["k"],
     ]
 
 
@@ -476,6 +478,26 @@ scalar_values = st.one_of(
 values = st.one_of(scalar_values, st.lists(scalar_values, max_size=3))
 
 
+ENTRY_LAYOUTS = ["inline", "block", "indentless"]
+
+
+def entry_lines(key: str, value: Any, comment: str, layout: str) -> list[str]:
+    """One entry as a person might write it: inline, or as a multi-line block value."""
+    if layout != "inline" and isinstance(value, list) and value:
+        indent = "  " if layout == "block" else ""
+        items = [f"{indent}- {format_scalar(item)}" for item in value]
+        return [f"{key}:{comment}", *items]
+    if (
+        layout == "block"
+        and isinstance(value, str)
+        and value == value.strip()
+        and value.isprintable()
+        and value
+    ):
+        return [f"{key}: |-{comment}", f"  {value}", ""]
+    return [f"{key}: {format_scalar(value)}{comment}"]
+
+
 @st.composite
 def configs(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
     keys = draw(st.lists(st.sampled_from(VOCABULARY), unique=True, max_size=7))
@@ -486,10 +508,11 @@ def configs(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
         lines.extend(draw(st.lists(st.sampled_from(FILLER_LINES), max_size=2)))
         data[key] = draw(values)
         comment = draw(st.sampled_from(["", "  # why", " # x: y"]))
-        lines.append(f"{key}: {format_scalar(data[key])}{comment}")
+        lines.extend(entry_lines(key, data[key], comment, draw(st.sampled_from(ENTRY_LAYOUTS))))
     lines.extend(draw(st.lists(st.sampled_from(FILLER_LINES), max_size=2)))
     text = newline.join(lines)
-    if lines and draw(st.booleans()):
+    ends_with_line_break = draw(st.booleans())
+    if lines and ends_with_line_break:
         text += newline
     return text, data, newline
 
@@ -547,8 +570,11 @@ def test_edits_change_only_edited_lines_and_read_back_as_intended(
     result = apply_edits(text, edits)
 
     loaded = yaml.safe_load(result) or {}
-    assert list(loaded) == [key for key in loaded if key in expected]
     assert set(loaded) == set(expected)
+    edited_keys = {edit.key for edit in edits} | {edit.new_key for edit in edits if edit.new_key}
+    assert [key for key in loaded if key not in edited_keys] == [
+        key for key in data if key not in edited_keys
+    ]
     for key, value in expected.items():
         assert same_typed(loaded[key], value), key
     read_by_omegaconf = OmegaConf.to_container(OmegaConf.create(result or "{}"))
@@ -557,16 +583,23 @@ def test_edits_change_only_edited_lines_and_read_back_as_intended(
     for key, value in loaded.items():
         assert same_typed(read_by_omegaconf[key], value), key
 
-    edited_keys = {edit.key for edit in edits} | {edit.new_key for edit in edits if edit.new_key}
-
-    # Every line of the generated configs is one entry or one filler line, so dropping
-    # the edited keys' lines from both sides must leave identical sequences.  Line
+    # Every generated line is a filler line at column 0, a key line, or an indented
+    # (or `- `) continuation of the key line above; dropping the edited keys' lines
+    # from both sides must leave identical sequences.  Line
     # endings are checked separately: appending after a last line that had no line
     # break necessarily gives that line one, and removing such a last line takes the
     # break of the line before (so a blank line just before it goes too).  Blank lines
     # at the very end are therefore left out of the comparison.
     def untouched(text: str) -> list[str]:
-        lines = [line for line in text.splitlines() if line.split(":", 1)[0] not in edited_keys]
+        lines: list[str] = []
+        owner = ""
+        for line in text.splitlines():
+            if line and not line.startswith(("#", " ", "- ")):
+                owner = line.split(":", 1)[0]
+            elif not line.startswith((" ", "- ")):
+                owner = ""
+            if owner not in edited_keys:
+                lines.append(line)
         while lines and not lines[-1]:
             lines.pop()
         return lines
