@@ -624,6 +624,14 @@ def _eol_comment(line_tail: str) -> str:
     return match.group(0) if match else ""
 
 
+def _already_holds(text: str, key: str, value: Any) -> bool:
+    for label, loader in _LOADERS:
+        data = _load_mapping(text, loader, label)
+        if key not in data or not _same(data[key], value):
+            return False
+    return True
+
+
 def _set_existing(doc: _Document, entry: _Entry, value: Any) -> str:
     text = doc.text
     node = entry.value_node
@@ -635,6 +643,9 @@ def _set_existing(doc: _Document, entry: _Entry, value: Any) -> str:
         raise EditError(
             f"{entry.key!r} is shared through the anchor &{entry.anchors[0]}; edit it by hand"
         )
+    if _already_holds(text, entry.key, value):
+        # `0.0002` already is 2e-4 for every loader: rewriting it would only add noise.
+        return text
     style = node.style if isinstance(node, ScalarNode) else None
     in_flow = doc.is_flow
     start: int = node.start_mark.index

@@ -115,6 +115,22 @@ def test_set_to_the_value_already_written_changes_nothing() -> None:
     assert apply_edits(LF_CONFIG, [KeyEdit("set", "stage", "sft")]) == LF_CONFIG
 
 
+def test_set_to_an_equal_value_written_differently_changes_nothing() -> None:
+    text = "learning_rate: 0.0002\nbf16: True\nepochs: 1.0e+1\n"
+    edits = [
+        KeyEdit("set", "learning_rate", 2e-4),
+        KeyEdit("set", "bf16", True),
+        KeyEdit("set", "epochs", 10.0),
+    ]
+    assert apply_edits(text, edits) == text
+
+
+def test_set_rewrites_a_value_that_pyyaml_reads_as_a_string() -> None:
+    # PyYAML reads `1e-5` as the string "1e-5", so the value is not yet the float.
+    result = apply_edits("learning_rate: 1e-5\n", [KeyEdit("set", "learning_rate", 1e-5)])
+    assert result == "learning_rate: 1.0e-5\n"
+
+
 def test_set_empty_value() -> None:
     text = "adapter: lora\nlora_model_dir:\nwandb_project:  # fill in\n"
     result = apply_edits(
