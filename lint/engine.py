@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from epochlint.context import Context
-from epochlint.diagnostic import Diagnostic, Severity
+from epochlint.diagnostic import Diagnostic, Severity, thousands
 from epochlint.directives import Directive, parse_directives, positive_count
 from epochlint.document import Document, DocumentError, Span, parse
 from epochlint.plan import Plan, Rows, build_plan
@@ -150,5 +150,19 @@ def dataset_rows(
         streaming=config.flag("streaming"),
     )
     per_dataset = tuple((item.name, item.rows) for item in resolution.datasets)
+    if resolution.rows is not None and packs_rows(config):
+        note = (
+            f"{thousands(resolution.rows)} documents are packed into `cutoff_len` blocks, so "
+            "the training rows depend on token counts"
+        )
+        return Rows(None, None, per_dataset, note), resolution
     source = "dataset_info.json" if resolution.rows is not None else None
     return Rows(resolution.rows, source, per_dataset), resolution
+
+
+def packs_rows(config: TrainingConfig) -> bool:
+    """Packing (on by default for stage pt) turns documents into fixed-length token blocks."""
+    packing = config.value("packing")
+    if config.flag("neat_packing") or packing is True:
+        return True
+    return packing is None and config.stage == "pt"

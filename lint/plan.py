@@ -27,6 +27,7 @@ class Rows:
     stored: int | None  # rows of the data as stored (after num_samples/max_samples/mixing)
     source: str | None  # "--dataset-size", "comment", "dataset_info.json", "configuration"
     per_dataset: tuple[tuple[str, int | None], ...] = ()
+    note: str | None = None  # why the rows are unknown, when no dataset problem says it
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,756 @@
-"""(rules of this family are added next)."""
+"""EL4: evaluation, checkpoints, early stopping and the learning-rate schedule."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from epochlint.context import Context
+from epochlint.diagnostic import Edit, Fix, Severity, format_value, thousands
+from epochlint.rules import Finding, rule
+from epochlint.rules.length import overfitting_unwatched, trains
+from epochlint.versions import Version
+
+
+def _set(context: Context, name: str) -> str:
+    """`key: value` as written in the config, for messages."""
+    config = context.config
+    return f"`{config.key(name)}: {format_value(config.value(name))}`"
+
+
+def wants_evaluation(context: Context) -> list[str]:
+    """The canonical settings that ask for evaluation data, in the order they are reported."""
+    config = context.config
+    asks = []
+    if config.evaluation_enabled():
+        asks.append("eval_strategy")
+    for flag in ("do_eval", "do_predict", "predict_with_generate"):
+        if config.flag(flag):
+            asks.append(flag)
+    if config.value("early_stopping_steps") is not None:
+        asks.append("early_stopping_steps")
+    return asks
+
+
+@rule("EL401", "eval-without-eval-data", "error", fix="suggested")
+def eval_without_eval_data(context: Context) -> Iterator[Finding]:
+    """Evaluation or early stopping without evaluation data.
+
+    ## What it does
+    Reports `eval_strategy`, `do_eval`, `do_predict` or `early_stopping_steps` when neither
+    `val_size` nor `eval_dataset` provides evaluation rows.
+
+    ## Why is this bad?
+    LLaMA-Factory stops with `Please make sure eval_dataset be provided or val_size >1e-6`
+    (transformers turns `do_eval` on by itself when `eval_strategy` is set).
+
+    ## Example
+    ```yaml
+    eval_strategy: steps
+    eval_steps: 100
+    ```
+
+    ## Use instead
+    ```yaml
+    val_size: 0.1
+    eval_strategy: steps
+    eval_steps: 100
+    ```
+
+    ## Fix safety
+    Suggested: holding out 10 % of the rows shrinks the training data.
+    """
+    config = context.config
+    asks = wants_evaluation(context)
+    if not asks or config.has_eval_data():
+        return
+    first = asks[0]
+    fix = None
+    if config.names("dataset") and not config.has("eval_dataset"):
+        fix = Fix((config.set("val_size", 0.1),), "suggested")
+    yield Finding(
+        f"{_set(context, first)} needs evaluation data, but neither `{config.key('val_size')}` "
+        f"nor `{config.key('eval_dataset')}` is set: LLaMA-Factory stops with `Please make sure "
+        "eval_dataset be provided or val_size >1e-6`; hold out rows with `val_size: 0.1`",
+        config.span(first),
+        fix,
+        {"asked_by": asks},
+    )
+
+
+@rule("EL402", "val-size-with-eval-dataset", "error")
+def val_size_with_eval_dataset(context: Context) -> Iterator[Finding]:
+    """`val_size` and `eval_dataset` are both set.
+
+    ## What it does
+    Reports a config that both splits the training data and names a separate eval dataset
+    (LLaMA-Factory's commented-out eval blocks often contain both lines).
+
+    ## Why is this bad?
+    LLaMA-Factory stops at start-up: ``Cannot specify `val_size` if `eval_dataset` is not
+    None.``
+
+    ## Example
+    ```yaml
+    val_size: 0.1
+    eval_dataset: alpaca_en_demo
+    ```
+
+    ## Use instead
+    ```yaml
+    eval_dataset: alpaca_en_demo
+    ```
+
+    ## Fix safety
+    No fix: keep whichever evaluation data you meant.
+    """
+    config = context.config
+    val_size = config.number("val_size") or 0.0
+    if val_size > 1e-6 and config.names("eval_dataset"):
+        yield Finding(
+            f"{_set(context, 'val_size')} and `{config.key('eval_dataset')}` are both set: "
+            "LLaMA-Factory stops with ``Cannot specify `val_size` if `eval_dataset` is not "
+            "None.``; keep one",
+            config.span("val_size"),
+        )
+
+
+@rule("EL403", "best-model-strategy-mismatch", "error", fix="safe")
+def best_model_strategy_mismatch(context: Context) -> Iterator[Finding]:
+    """`load_best_model_at_end` with evaluation and saving on different schedules.
+
+    ## What it does
+    Reports `load_best_model_at_end: true` when `save_strategy` differs from `eval_strategy`
+    (unless it is `best`).
+
+    ## Why is this bad?
+    transformers stops at start-up: `--load_best_model_at_end requires the save and eval
+    strategy to match`: the best evaluation must have a checkpoint to load.
+
+    ## Example
+    ```yaml
+    load_best_model_at_end: true
+    eval_strategy: epoch
+    save_strategy: steps
+    ```
+
+    ## Use instead
+    ```yaml
+    load_best_model_at_end: true
+    eval_strategy: epoch
+    save_strategy: epoch
+    ```
+
+    ## Fix safety
+    Safe: saving on the evaluation schedule is what `load_best_model_at_end` needs.
+    """
+    config = context.config
+    if not config.flag("load_best_model_at_end"):
+        return
+    evaluation, saving = config.value("eval_strategy"), config.value("save_strategy")
+    if saving == "best" or evaluation == saving:
+        return
+    fix = None
+    if evaluation in ("steps", "epoch"):
+        fix = Fix((config.set("save_strategy", evaluation),), "safe")
+    yield Finding(
+        f"`{config.key('load_best_model_at_end')}: true` needs `{config.key('save_strategy')}` "
+        f"to match `{config.key('eval_strategy')}`, but they are {format_value(saving)} and "
+        f"{format_value(evaluation)}: transformers stops with `--load_best_model_at_end "
+        "requires the save and eval strategy to match`",
+        config.span("save_strategy") or config.span("load_best_model_at_end"),
+        fix,
+        {"eval_strategy": evaluation, "save_strategy": saving},
+    )
+
+
+def _eval_interval(context: Context) -> float | None:
+    """eval_steps as transformers sees it: unset or 0 falls back to logging_steps."""
+    config = context.config
+    value = config.number("eval_steps")
+    if value is None or value == 0:
+        return config.number("logging_steps")
+    return value
+
+
+@rule("EL404", "save-not-multiple-of-eval", "error", fix="safe")
+def save_not_multiple_of_eval(context: Context) -> Iterator[Finding]:
+    """`load_best_model_at_end` with `save_steps` not a multiple of `eval_steps`.
+
+    ## What it does
+    Reports step schedules where a checkpoint is not saved at every evaluation that could be
+    the best.
+
+    ## Why is this bad?
+    transformers stops at start-up: `--load_best_model_at_end requires the saving steps to be
+    a round multiple of the evaluation steps, but found 500, which is not a round multiple of
+    300.`
+
+    ## Example
+    ```yaml
+    load_best_model_at_end: true
+    eval_strategy: steps
+    save_strategy: steps
+    eval_steps: 300
+    save_steps: 500
+    ```
+
+    ## Use instead
+    ```yaml
+    eval_steps: 300
+    save_steps: 600
+    ```
+
+    ## Fix safety
+    Safe: `save_steps` is rounded up to the next multiple of `eval_steps`.
+    """
+    config = context.config
+    if not config.flag("load_best_model_at_end") or config.value("save_strategy") == "best":
+        return
+    if config.value("eval_strategy") != "steps" or config.value("save_strategy") != "steps":
+        return
+    save, evaluation = config.number("save_steps"), _eval_interval(context)
+    if save is None or not evaluation:
+        return
+    if (save < 1) != (evaluation < 1):
+        yield Finding(
+            f"`{config.key('save_steps')}: {format_value(save)}` and `{config.key('eval_steps')}: "
+            f"{format_value(evaluation)}` mix a fraction and a step count: transformers stops "
+            "because the saves cannot be guaranteed to land on evaluations; use the same kind",
+            config.span("save_steps"),
+        )
+        return
+    multiplier = 1 if save >= 1 else 1_000_000
+    if round(save * multiplier) % round(evaluation * multiplier) == 0:
+        return
+    fix = None
+    if save >= 1:
+        rounded = math.ceil(save / evaluation) * int(evaluation)
+        fix = Fix((config.set("save_steps", rounded),), "safe")
+    yield Finding(
+        f"`{config.key('save_steps')}: {format_value(save)}` is not a multiple of "
+        f"`{config.key('eval_steps')}: {format_value(evaluation)}` with "
+        f"`{config.key('load_best_model_at_end')}: true`: transformers stops with "
+        f"`--load_best_model_at_end requires the saving steps to be a round multiple of the "
+        f"evaluation steps`",
+        config.span("save_steps"),
+        fix,
+        {"save_steps": save, "eval_steps": evaluation},
+    )
+
+
+@rule("EL405", "early-stopping-misconfigured", "error", fix="safe")
+def early_stopping_misconfigured(context: Context) -> Iterator[Finding]:
+    """`early_stopping_steps` without an evaluation strategy or a metric to watch.
+
+    ## What it does
+    Reports early stopping (LLaMA-Factory's `early_stopping_steps`, which counts evaluations
+    without improvement) when `eval_strategy` is `no`, or when no metric is set
+    (`metric_for_best_model`, or `load_best_model_at_end`, which sets it to the loss).
+
+    ## Why is this bad?
+    transformers' `EarlyStoppingCallback` asserts when training begins, after the model has
+    loaded: `EarlyStoppingCallback requires IntervalStrategy of steps or epoch` /
+    `EarlyStoppingCallback requires metric_for_best_model to be defined`.
+
+    ## Example
+    ```yaml
+    early_stopping_steps: 3
+    eval_strategy: epoch
+    ```
+
+    ## Use instead
+    ```yaml
+    early_stopping_steps: 3
+    eval_strategy: epoch
+    save_strategy: epoch
+    load_best_model_at_end: true
+    ```
+
+    ## Fix safety
+    Safe where one key completes the setup: the metric (`metric_for_best_model: loss`) when
+    evaluation is configured, or the evaluation strategy matching the save strategy.
+    """
+    config = context.config
+    patience = config.value("early_stopping_steps")
+    if patience is None:
+        return
+    metric_set = config.value("metric_for_best_model") is not None or config.flag(
+        "load_best_model_at_end"
+    )
+    evaluating = config.evaluation_enabled()
+    missing = []
+    if not evaluating:
+        missing.append(f"an evaluation strategy (`{config.key('eval_strategy')}` is no)")
+    if not metric_set:
+        missing.append(
+            f"a metric (`{config.key('metric_for_best_model')}`, or "
+            f"`{config.key('load_best_model_at_end')}: true`)"
+        )
+    if not missing:
+        return
+    fix = None
+    if evaluating and not metric_set:
+        fix = Fix((config.set("metric_for_best_model", "loss"),), "safe")
+    elif not evaluating and metric_set and config.has_eval_data():
+        saving = config.value("save_strategy")
+        fix = Fix(
+            (config.set("eval_strategy", saving if saving in ("steps", "epoch") else "epoch"),),
+            "safe",
+        )
+    yield Finding(
+        f"`{config.key('early_stopping_steps')}: {format_value(patience)}` needs "
+        + " and ".join(missing)
+        + ": the run stops when training begins (`EarlyStoppingCallback requires ...`)",
+        config.span("early_stopping_steps"),
+        fix,
+        {"missing": len(missing)},
+    )
+
+
+def _evaluation_setup(context: Context) -> tuple[Edit, ...]:
+    """Edits that add held-out evaluation with early stopping, from the guide's advice."""
+    config = context.config
+    edits: list[Edit] = []
+    if not config.has_eval_data():
+        edits.append(config.set("val_size", 0.1))
+    edits.append(config.set("eval_strategy", "epoch"))
+    edits.append(config.set("save_strategy", "epoch"))
+    edits.append(config.set("load_best_model_at_end", True))
+    edits.append(config.set("early_stopping_steps", 2))
+    for stale in ("eval_steps", "save_steps"):
+        if config.has(stale):
+            edits.append(config.remove(stale))
+    return tuple(edits)
+
+
+@rule("EL406", "no-early-stopping", "warning", fix="suggested")
+def no_early_stopping(context: Context) -> Iterator[Finding]:
+    """Many epochs, or small data, with no evaluation: overfitting goes unseen.
+
+    ## What it does
+    Reports training for 5 or more epochs, or on fewer than 1,000 rows, without an evaluation
+    strategy.
+
+    ## Why is this bad?
+    Overfitting shows as eval loss rising while train loss keeps falling. Without evaluation
+    nobody sees it, and without early stopping the run keeps going past the best point (the
+    seed's chatbot trained 10 epochs on 3,000 rows and memorised its answers).
+
+    ## Example
+    ```yaml
+    num_train_epochs: 10
+    ```
+
+    ## Use instead
+    ```yaml
+    num_train_epochs: 10
+    val_size: 0.1
+    eval_strategy: epoch
+    save_strategy: epoch
+    load_best_model_at_end: true
+    early_stopping_steps: 2
+    ```
+
+    ## Fix safety
+    Suggested: it holds out 10 % of the data and evaluates and saves every epoch.
+    """
+    if not trains(context) or not overfitting_unwatched(context):
+        return
+    config, plan = context.config, context.plan
+    epochs = plan.epochs
+    many = epochs is not None and epochs >= context.guidelines["early_stopping_epochs_from"]
+    why = (
+        f"{thousands(epochs)} epochs"
+        if many
+        else f"{thousands(plan.dataset_rows)} rows (small data)"
+    )
+    edits = _evaluation_setup(context)
+    fix = (
+        Fix(edits, "suggested")
+        if not config.names("eval_dataset") or config.has_eval_data()
+        else None
+    )
+    yield Finding(
+        f"{why} with no evaluation: overfitting (train loss falling while eval loss rises) "
+        "goes unseen and nothing stops the run at its best point; hold out data "
+        f"(`{config.key('val_size')}: 0.1`), evaluate every epoch and stop early "
+        f"(`{config.key('early_stopping_steps')}: 2`)",
+        config.span("num_train_epochs") or config.span("max_steps"),
+        fix,
+        {"epochs": epochs, "dataset_rows": plan.dataset_rows},
+    )
+
+
+def evaluation_interval(total: int, wanted: int) -> int:
+    return max(1, math.ceil(total / wanted))
+
+
+@rule("EL407", "eval-never-runs", "warning", fix="suggested")
+def eval_never_runs(context: Context) -> Iterator[Finding]:
+    """`eval_steps` beyond the end of training: no evaluation happens during the run.
+
+    ## What it does
+    Reports a steps evaluation schedule whose first evaluation comes after the last step.
+
+    ## Why is this bad?
+    The run pays for setting up evaluation and never evaluates, so overfitting is not seen
+    and early stopping and `load_best_model_at_end` have nothing to work with.
+
+    ## Example
+    ```yaml
+    # 411 steps in total
+    eval_strategy: steps
+    eval_steps: 500
+    ```
+
+    ## Use instead
+    ```yaml
+    eval_strategy: steps
+    eval_steps: 83
+    ```
+
+    ## Fix safety
+    Suggested: about five evaluations over the run (and `save_steps` to match when the best
+    model is loaded at the end).
+    """
+    config, plan = context.config, context.plan
+    if config.value("eval_strategy") != "steps" or plan.total_steps is None or not plan.eval_steps:
+        return
+    if plan.eval_steps <= plan.total_steps:
+        return
+    interval = evaluation_interval(plan.total_steps, context.guidelines["evaluations_wanted"])
+    edits = [config.set("eval_steps", interval)]
+    if config.flag("load_best_model_at_end") and config.value("save_strategy") == "steps":
+        edits.append(config.set("save_steps", interval))
+    yield Finding(
+        f"`{config.key('eval_steps')}: {thousands(plan.eval_steps)}` is beyond the "
+        f"{thousands(plan.total_steps)} steps of the run: no evaluation happens during "
+        f"training; `{config.key('eval_steps')}: {interval}` evaluates "
+        f"{plan.total_steps // interval} times",
+        config.span("eval_steps") or config.span("eval_strategy"),
+        Fix(tuple(edits), "suggested"),
+        {"eval_steps": plan.eval_steps, "total_steps": plan.total_steps},
+    )
+
+
+@rule("EL408", "no-intermediate-checkpoint", "info")
+def no_intermediate_checkpoint(context: Context) -> Iterator[Finding]:
+    """`save_steps` at or beyond the end of training: only the final checkpoint is saved.
+
+    ## What it does
+    Reports a steps save schedule that saves nothing before the last step.
+
+    ## Why is this bad?
+    A crash, a preemption or an overfit end leaves no earlier checkpoint to resume from or to
+    pick instead.
+
+    ## Example
+    ```yaml
+    # 411 steps in total
+    save_steps: 500
+    ```
+
+    ## Use instead
+    ```yaml
+    save_steps: 100
+    ```
+
+    ## Fix safety
+    No fix: how often to save depends on disk space and run time.
+    """
+    config, plan = context.config, context.plan
+    if not trains(context) or config.value("save_strategy") != "steps":
+        return
+    if plan.total_steps is None or not plan.save_steps or plan.save_steps < plan.total_steps:
+        return
+    yield Finding(
+        f"`{config.key('save_steps')}: {thousands(plan.save_steps)}` is not below the "
+        f"{thousands(plan.total_steps)} steps of the run: only the final checkpoint is saved, "
+        "so a crash or an overfit ending leaves nothing earlier to go back to",
+        config.span("save_steps"),
+        facts={"save_steps": plan.save_steps, "total_steps": plan.total_steps},
+    )
+
+
+@rule("EL409", "warmup-too-long", "warning", fix="suggested")
+def warmup_too_long(context: Context) -> Iterator[Finding]:
+    """Warmup takes more than 20 % of the run, or all of it.
+
+    ## What it does
+    Compares the warmup steps (from `warmup_steps` or `warmup_ratio`, as the selected
+    transformers version computes them) with the total steps.
+
+    ## Why is this bad?
+    The learning rate only reaches its peak after warmup; a long warmup leaves little of the
+    run at the rate you chose, and a warmup longer than the run never reaches it at all.
+
+    ## Example
+    ```yaml
+    # 200 steps in total
+    warmup_steps: 100
+    ```
+
+    ## Use instead
+    ```yaml
+    warmup_ratio: 0.1
+    ```
+
+    ## Fix safety
+    Suggested: 10 % of the total steps.
+    """
+    config, plan = context.config, context.plan
+    warmup, total = plan.warmup_steps, plan.total_steps
+    if not trains(context) or warmup is None or not total:
+        return
+    limit = context.guidelines["warmup_max_fraction"]
+    if warmup <= limit * total:
+        return
+    fraction = context.guidelines["warmup_fix_fraction"]
+    uses_ratio = config.has("warmup_ratio") and not (config.number("warmup_steps") or 0) > 0
+    if uses_ratio:
+        field = "warmup_ratio"
+        edit = config.set("warmup_ratio", fraction)
+    else:
+        field = "warmup_steps"
+        edit = config.set("warmup_steps", max(1, math.ceil(total * fraction)))
+    never = warmup >= total
+    effect = (
+        "the learning rate never reaches its peak"
+        if never
+        else f"{warmup / total:.0%} of the run is spent below the chosen learning rate"
+    )
+    yield Finding(
+        f"warmup is {thousands(warmup)} of {thousands(total)} steps: {effect}; "
+        f"use {format_value(edit.value)} ({fraction:.0%})",
+        config.span(field),
+        Fix((edit,), "suggested"),
+        {"warmup_steps": warmup, "total_steps": total},
+    )
+
+
+def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
+    config = context.config
+    version = context.settings.transformers
+    ratio = config.number("warmup_ratio")
+    if ratio is not None and config.has("warmup_ratio") and not 0 <= ratio <= 1:
+        if version.major < 5:
+            yield (
+                "warmup_ratio",
+                "transformers stops with `warmup_ratio must lie in range [0,1]`",
+                Severity.ERROR,
+            )
+        elif ratio < 0:
+            yield (
+                "warmup_ratio",
+                "transformers 5 stops with `warmup_steps must be an integer or a float`",
+                Severity.ERROR,
+            )
+        else:
+            yield (
+                "warmup_ratio",
+                f"transformers {version} copies it into warmup_steps, where 1 or more is a "
+                f"step count ({int(ratio)} steps)",
+                Severity.WARNING,
+            )
+    steps = config.number("warmup_steps")
+    if steps is not None and steps < 0:
+        yield "warmup_steps", "transformers refuses a negative warmup", Severity.ERROR
+    for name in ("per_device_train_batch_size", "gradient_accumulation_steps"):
+        value = config.number(name)
+        if value is not None and value < 1:
+            yield name, "a batch needs at least one row and one accumulation step", Severity.ERROR
+    epochs = config.number("num_train_epochs")
+    if (
+        epochs is not None
+        and epochs <= 0
+        and not context.plan.max_steps_set
+        and config.flag("do_train")
+    ):
+        yield "num_train_epochs", "with no max_steps this trains zero steps", Severity.ERROR
+    rate = config.number("learning_rate")
+    if rate is not None and rate <= 0 and config.flag("do_train"):
+        yield "learning_rate", "the weights would never change", Severity.ERROR
+    if config.value("logging_strategy") == "steps" and config.number("logging_steps") == 0:
+        yield (
+            "logging_steps",
+            "transformers stops with `logging strategy steps requires non-zero --logging_steps`",
+            Severity.ERROR,
+        )
+    val_size = config.number("val_size")
+    if val_size is not None and val_size < 0:
+        yield "val_size", "it must be a fraction below 1 or a row count", Severity.ERROR
+    if val_size == 1.0:
+        yield (
+            "val_size",
+            "1.0 would hold out every row (the split fails inside `datasets`)",
+            Severity.ERROR,
+        )
+    max_steps = config.number("max_steps")
+    if max_steps == 0 and version >= Version(4, 49) and config.flag("do_train"):
+        yield (
+            "max_steps",
+            "0 is not 'unset' (that is -1): the run stops after the first optimizer step",
+            Severity.ERROR,
+        )
+
+
+@rule("EL410", "value-out-of-range", "error")
+def value_out_of_range(context: Context) -> Iterator[Finding]:
+    """A number outside the range the trainer accepts.
+
+    ## What it does
+    Reports `warmup_ratio` outside [0, 1], a negative `warmup_steps`, a batch size or
+    accumulation below 1, zero epochs, a learning rate of 0 or less, `logging_steps: 0` with
+    the steps strategy, a negative `val_size` or `val_size: 1.0`, and `max_steps: 0`.
+
+    ## Why is this bad?
+    Each either stops the run at start-up (`warmup_ratio must lie in range [0,1]`,
+    `logging strategy steps requires non-zero --logging_steps`) or trains nothing.
+
+    ## Example
+    ```yaml
+    warmup_ratio: 10
+    ```
+
+    ## Use instead
+    ```yaml
+    warmup_ratio: 0.1
+    ```
+
+    ## Fix safety
+    No fix: the intended value is not knowable.
+    """
+    config = context.config
+    for name, why, severity in _out_of_range(context):
+        yield Finding(
+            f"{_set(context, name)} is out of range: {why}", config.span(name), severity=severity
+        )
+
+
+@rule("EL411", "scheduler-needs-eval", "error")
+def scheduler_needs_eval(context: Context) -> Iterator[Finding]:
+    """`reduce_lr_on_plateau` (or `greedy`) without evaluation.
+
+    ## What it does
+    Reports a scheduler that reacts to the evaluation metric when nothing is evaluated.
+
+    ## Why is this bad?
+    transformers stops at start-up: `lr_scheduler_type reduce_lr_on_plateau requires an eval
+    strategy`.
+
+    ## Example
+    ```yaml
+    lr_scheduler_type: reduce_lr_on_plateau
+    ```
+
+    ## Use instead
+    ```yaml
+    lr_scheduler_type: reduce_lr_on_plateau
+    val_size: 0.1
+    eval_strategy: epoch
+    ```
+
+    ## Fix safety
+    No fix.
+    """
+    config = context.config
+    scheduler = config.value("lr_scheduler_type")
+    needs_eval = {"reduce_lr_on_plateau"}
+    if context.settings.transformers >= Version(5, 4):
+        needs_eval.add("greedy")
+    if scheduler in needs_eval and not config.evaluation_enabled():
+        yield Finding(
+            f"`{config.key('lr_scheduler_type')}: {scheduler}` lowers the rate when the eval "
+            "metric stops improving, but nothing is evaluated: transformers stops with "
+            f"`lr_scheduler_type {scheduler} requires an eval strategy`",
+            config.span("lr_scheduler_type"),
+        )
+
+
+@rule("EL412", "eval-steps-ignored", "warning", fix="safe")
+def eval_steps_ignored(context: Context) -> Iterator[Finding]:
+    """`eval_steps`, `save_steps` or `logging_steps` set where their strategy ignores them.
+
+    ## What it does
+    Reports a `*_steps` value when the matching `*_strategy` is `epoch` or `no`.
+
+    ## Why is this bad?
+    The number does nothing, but a reader believes it: the seed's `eval_strategy: epoch` with
+    `eval_steps: 1` evaluates once per epoch, not every step.
+
+    ## Example
+    ```yaml
+    eval_strategy: epoch
+    eval_steps: 1
+    ```
+
+    ## Use instead
+    ```yaml
+    eval_strategy: epoch
+    ```
+
+    ## Fix safety
+    Safe: removing an ignored value changes nothing.
+    """
+    config = context.config
+    for kind in ("eval", "save", "logging"):
+        steps, strategy = f"{kind}_steps", f"{kind}_strategy"
+        if not config.has(steps) or config.value(strategy) not in ("epoch", "no"):
+            continue
+        if kind == "save" and config.value(strategy) == "no" and not config.has(strategy):
+            continue
+        yield Finding(
+            f"{_set(context, steps)} is ignored because {_set(context, strategy)}; remove it "
+            f"(or use `{config.key(strategy)}: steps`)",
+            config.span(steps),
+            Fix((config.remove(steps),), "safe"),
+        )
+
+
+@rule("EL413", "sparse-logging", "info", fix="suggested")
+def sparse_logging(context: Context) -> Iterator[Finding]:
+    """So few logged loss values that the training curve cannot be read.
+
+    ## What it does
+    Reports a steps logging interval that gives fewer than 10 loss points over the run
+    (transformers logs every 500 steps unless told otherwise).
+
+    ## Why is this bad?
+    Monitoring is how overfitting and divergence are spotted; a loss curve of two points
+    shows neither.
+
+    ## Example
+    ```yaml
+    # 411 steps in total, logging_steps not set (500)
+    ```
+
+    ## Use instead
+    ```yaml
+    logging_steps: 10
+    ```
+
+    ## Fix safety
+    Suggested: an interval that logs about 10 points (more is fine).
+    """
+    config, plan = context.config, context.plan
+    wanted = context.guidelines["min_log_points"]
+    if not trains(context) or config.value("logging_strategy") != "steps":
+        return
+    total, interval = plan.total_steps, plan.logging_steps
+    if total is None or interval is None or total < wanted or (plan.log_points or 0) >= wanted:
+        return
+    better = max(1, total // wanted)
+    written = (
+        _set(context, "logging_steps")
+        if config.has("logging_steps")
+        else f"`{config.key('logging_steps')}` is not set (default {format_value(interval)}), so it"
+    )
+    yield Finding(
+        f"{written} logs the loss {plan.log_points} time{'s' if plan.log_points != 1 else ''} in "
+        f"{thousands(total)} steps: too few points to see overfitting or divergence; use "
+        f"`{config.key('logging_steps')}: {better}`",
+        config.span("logging_steps"),
+        Fix((config.set("logging_steps", better),), "suggested"),
+        {"log_points": plan.log_points, "total_steps": total},
+    )

@@ -1,1 +1,246 @@
-"""(rules of this family are added next)."""
+"""EL3: learning rate, method and precision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from epochlint.context import Context
+from epochlint.diagnostic import Fix, format_value
+from epochlint.rules import Finding, rule
+from epochlint.rules.length import method_name
+
+
+@rule("EL301", "learning-rate-out-of-range", "warning", fix="suggested")
+def learning_rate_out_of_range(context: Context) -> Iterator[Finding]:
+    """A learning rate far from the usual range for the fine-tuning method.
+
+    ## What it does
+    Compares `learning_rate` with the band for the method (SFT and pre-training stages only:
+    preference stages such as DPO use far smaller rates on purpose):
+
+    | method | typical | warn below | warn above |
+    |---|---|---|---|
+    | LoRA / OFT / Freeze | 1e-4 | 2e-5 | 5e-4 |
+    | QLoRA | 2e-4 | 4e-5 | 1e-3 |
+    | Full | 1e-5 | 2e-6 | 5e-5 |
+
+    ## Why is this bad?
+    LoRA adapters start at zero and need a rate about ten times that of full fine-tuning; a
+    full-fine-tuning rate on an adapter barely moves it, and an adapter rate on full
+    fine-tuning destroys what the model knew.
+
+    ## Example
+    ```yaml
+    finetuning_type: lora
+    learning_rate: 1.0e-5
+    ```
+
+    ## Use instead
+    ```yaml
+    finetuning_type: lora
+    learning_rate: 1.0e-4
+    ```
+
+    ## Fix safety
+    Suggested: the typical value for the method.
+    """
+    config = context.config
+    if (
+        not config.flag("do_train")
+        or config.stage not in context.guidelines["learning_rate_stages"]
+    ):
+        return
+    rate = config.number("learning_rate")
+    if rate is None or rate <= 0:
+        return
+    band = context.learning_rate_band()
+    low, high, typical = band["low"], band["high"], band["typical"]
+    if low <= rate <= high:
+        return
+    written = (
+        f"`{config.key('learning_rate')}: {format_value(rate)}`"
+        if config.has("learning_rate")
+        else f"`{config.key('learning_rate')}` is not set, so the default {format_value(rate)}"
+    )
+    if rate < low:
+        effect = "the weights will barely move"
+        if context.plan.total_steps:
+            effect += f" in {context.plan.total_steps:,} steps"
+        side = "below"
+    else:
+        effect = "training is likely to diverge or erase what the model knew"
+        side = "above"
+    yield Finding(
+        f"{written} is {side} the {format_value(low)}-{format_value(high)} range for "
+        f"{method_name(context)} (typical {format_value(typical)}): {effect}; "
+        f"use {format_value(typical)}",
+        config.span("learning_rate"),
+        Fix((config.set("learning_rate", typical),), "suggested"),
+        {"learning_rate": rate, "low": low, "high": high, "typical": typical},
+    )
+
+
+@rule("EL302", "quantization-needs-adapter", "error")
+def quantization_needs_adapter(context: Context) -> Iterator[Finding]:
+    """`quantization_bit` with full or freeze fine-tuning.
+
+    ## What it does
+    Reports on-the-fly quantization combined with a method that trains the base weights.
+
+    ## Why is this bad?
+    LLaMA-Factory stops at start-up: `Quantization is only compatible with the LoRA or OFT
+    method.` Quantized weights cannot be trained directly; QLoRA trains an adapter on top.
+
+    ## Example
+    ```yaml
+    finetuning_type: full
+    quantization_bit: 4
+    ```
+
+    ## Use instead
+    ```yaml
+    finetuning_type: lora
+    quantization_bit: 4
+    ```
+
+    ## Fix safety
+    No fix: dropping quantization or switching to LoRA are both reasonable.
+    """
+    config = context.config
+    finetuning = config.text("finetuning_type")
+    if config.value("quantization_bit") is None or finetuning not in ("full", "freeze"):
+        return
+    yield Finding(
+        f"`{config.key('quantization_bit')}: {config.value('quantization_bit')}` with "
+        f"`{config.key('finetuning_type')}: {finetuning}`: LLaMA-Factory stops with "
+        "`Quantization is only compatible with the LoRA or OFT method.`; use LoRA (QLoRA) or "
+        "remove the quantization",
+        config.span("quantization_bit"),
+    )
+
+
+@rule("EL303", "fp16-and-bf16", "error")
+def fp16_and_bf16(context: Context) -> Iterator[Finding]:
+    """Both `fp16` and `bf16` are true.
+
+    ## What it does
+    Reports a config that asks for both half-precision modes.
+
+    ## Why is this bad?
+    transformers refuses it when it builds the arguments: `At most one of fp16 and bf16 can
+    be True, but not both`.
+
+    ## Example
+    ```yaml
+    bf16: true
+    fp16: true
+    ```
+
+    ## Use instead
+    ```yaml
+    bf16: true
+    ```
+
+    ## Fix safety
+    No fix: bf16 needs an Ampere or newer GPU, so the choice is yours.
+    """
+    config = context.config
+    if config.flag("fp16") and config.flag("bf16"):
+        yield Finding(
+            f"`{config.key('fp16')}` and `{config.key('bf16')}` are both true: transformers stops "
+            "with `At most one of fp16 and bf16 can be True, but not both`; keep bf16 on Ampere "
+            "or newer GPUs, fp16 on older ones",
+            config.span("fp16"),
+        )
+
+
+LORA_ONLY = ("use_rslora", "use_dora", "pissa_init", "loraplus_lr_ratio", "adapter_name_or_path")
+
+
+@rule("EL304", "lora-option-without-lora", "error")
+def lora_option_without_lora(context: Context) -> Iterator[Finding]:
+    """A LoRA-only option with another fine-tuning method.
+
+    ## What it does
+    Reports `use_rslora`, `use_dora`, `pissa_init`, `loraplus_lr_ratio` and
+    `adapter_name_or_path` when `finetuning_type` is not `lora`.
+
+    ## Why is this bad?
+    LLaMA-Factory stops at start-up: `` `use_dora` is only valid for LoRA training. `` and
+    `Adapter is only valid for the LoRA method.`
+
+    ## Example
+    ```yaml
+    finetuning_type: full
+    use_dora: true
+    ```
+
+    ## Use instead
+    ```yaml
+    finetuning_type: lora
+    use_dora: true
+    ```
+
+    ## Fix safety
+    No fix.
+    """
+    config = context.config
+    finetuning = config.text("finetuning_type") or "lora"
+    if finetuning == "lora":
+        return
+    for option in LORA_ONLY:
+        value = config.value(option)
+        if value is None or value is False or not config.has(option):
+            continue
+        error = (
+            "Adapter is only valid for the LoRA method."
+            if option == "adapter_name_or_path"
+            else f"`{option}` is only valid for LoRA training."
+        )
+        yield Finding(
+            f"`{config.key(option)}` needs `{config.key('finetuning_type')}: lora`, but it is "
+            f"`{finetuning}`: LLaMA-Factory stops with `{error}`",
+            config.span(option),
+        )
+
+
+@rule("EL305", "no-mixed-precision", "info")
+def no_mixed_precision(context: Context) -> Iterator[Finding]:
+    """Training in full fp32: neither `bf16` nor `fp16` is set.
+
+    ## What it does
+    Reports training configs without mixed precision. `pure_bf16` trains in bf16, but
+    LLaMA-Factory's check ignores it, so the note says so.
+
+    ## Why is this bad?
+    fp32 needs twice the memory and is several times slower on modern GPUs; LLaMA-Factory
+    warns `We recommend enable mixed precision training.`
+
+    ## Example
+    ```yaml
+    do_train: true
+    ```
+
+    ## Use instead
+    ```yaml
+    do_train: true
+    bf16: true
+    ```
+
+    ## Fix safety
+    No fix: bf16 needs an Ampere or newer GPU.
+    """
+    config = context.config
+    if not config.flag("do_train") or config.flag("bf16") or config.flag("fp16"):
+        return
+    if config.flag("pure_bf16"):
+        note = (
+            f"`{config.key('pure_bf16')}` trains in bf16, but LLaMA-Factory still warns "
+            "`We recommend enable mixed precision training.`; that warning can be ignored"
+        )
+    else:
+        note = (
+            "neither `bf16` nor `fp16` is set, so training runs in fp32 (twice the memory, "
+            "much slower); set `bf16: true` on Ampere or newer GPUs, `fp16: true` on older ones"
+        )
+    yield Finding(note, config.span("pure_bf16"))

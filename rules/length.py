@@ -1,1 +1,343 @@
-"""(rules of this family are added next)."""
+"""EL2: training length against the data size and the fine-tuning method (the seed's core)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from epochlint.context import Context
+from epochlint.diagnostic import Fix, format_value, thousands
+from epochlint.rules import Finding, rule
+
+METHOD_NAMES = {
+    "lora": "LoRA",
+    "qlora": "QLoRA",
+    "oft": "OFT",
+    "freeze": "Freeze",
+    "full": "full fine-tuning",
+}
+
+
+def method_name(context: Context) -> str:
+    return METHOD_NAMES.get(context.config.method, context.config.method)
+
+
+def trains(context: Context) -> bool:
+    """Length rules are about training runs of the stages the guide covers (SFT)."""
+    config = context.config
+    return config.flag("do_train") and config.stage in context.guidelines["length_stages"]
+
+
+def data_phrase(context: Context) -> str:
+    rows = context.plan.dataset_rows
+    if rows is None:
+        return "data of unknown size"
+    return f"{thousands(rows)} rows ({context.tier})"
+
+
+def span_range(low: float, high: float) -> str:
+    return f"{format_value(low).removesuffix('.0')}-{format_value(high).removesuffix('.0')}"
+
+
+def overfitting_unwatched(context: Context) -> bool:
+    """Many epochs or small data, and no evaluation to notice overfitting (EL406's case)."""
+    if context.config.evaluation_enabled():
+        return False
+    epochs = context.plan.epochs
+    many = epochs is not None and epochs >= context.guidelines["early_stopping_epochs_from"]
+    return many or context.tier == "small"
+
+
+@rule("EL201", "too-many-epochs", "warning", fix="suggested")
+def too_many_epochs(context: Context) -> Iterator[Finding]:
+    """More epochs than the data size and method support: the model memorises the data.
+
+    ## What it does
+    Compares the epochs (or the epochs that `max_steps` implies) with the guideline range for
+    the number of training rows and the method: LoRA 5-8 epochs below 1,000 rows, 3-5 up to
+    10,000, 2-3 above; QLoRA 3-4 (2-3 on large data); full fine-tuning 1-2.
+
+    ## Why is this bad?
+    Every extra pass over a small dataset pushes the model from learning the task to
+    reproducing the training rows: eval loss turns up while train loss keeps falling, and
+    the GPU hours after that point make the model worse.
+
+    ## Example
+    ```yaml
+    # 3,000 rows, LoRA
+    num_train_epochs: 10
+    ```
+
+    ## Use instead
+    ```yaml
+    num_train_epochs: 5
+    ```
+
+    ## Fix safety
+    Suggested: it changes training (to the upper edge of the range; for `max_steps`, the steps
+    of that many epochs).
+    """
+    if not trains(context):
+        return
+    config, plan = context.config, context.plan
+    low, high = context.epoch_range()
+    epochs = plan.epochs
+    if epochs is None or epochs <= high + 1e-9:
+        return
+    facts = {
+        "epochs": epochs,
+        "range": [low, high],
+        "dataset_rows": plan.dataset_rows,
+        "total_steps": plan.total_steps,
+        "method": config.method,
+        "tier": context.tier,
+    }
+    steps = f": {thousands(plan.total_steps)} steps" if plan.total_steps else ""
+    tail = ", and enable early stopping (EL406)" if overfitting_unwatched(context) else ""
+    where = f"for {method_name(context)} on {data_phrase(context)}"
+    if plan.max_steps_set and plan.steps_per_epoch:
+        capped = round(high * plan.steps_per_epoch)
+        key = config.key("max_steps")
+        yield Finding(
+            f"`{key}: {thousands(plan.total_steps)}` trains {thousands(epochs)} epochs "
+            f"({thousands(plan.steps_per_epoch)} steps each), above the {span_range(low, high)} "
+            f"range {where}; it will memorise the data. Use {thousands(capped)} steps "
+            f"({format_value(high)} epochs){tail}",
+            config.span("max_steps"),
+            Fix((config.set("max_steps", capped),), "suggested"),
+            facts,
+        )
+        return
+    if plan.max_steps_set:
+        return
+    key = config.key("num_train_epochs")
+    yield Finding(
+        f"`{key}: {format_value(config.value('num_train_epochs'))}` is above the "
+        f"{span_range(low, high)} range {where}{steps} that will memorise the data; "
+        f"use {format_value(high).removesuffix('.0')}{tail}",
+        config.span("num_train_epochs"),
+        Fix((config.set("num_train_epochs", _whole(high)),), "suggested"),
+        facts,
+    )
+
+
+def _whole(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+@rule("EL202", "too-few-epochs", "warning", fix="suggested")
+def too_few_epochs(context: Context) -> Iterator[Finding]:
+    """Fewer epochs than the data size and method need: the model undertrains.
+
+    ## What it does
+    Compares `num_train_epochs` (or its default, 3) with the lower edge of the guideline
+    range for the data size and method. A run capped with `max_steps` is a deliberate choice
+    and is not reported.
+
+    ## Why is this bad?
+    With too few passes the adapter has not learned the task: loss is still falling when
+    training stops, and the run has to be repeated.
+
+    ## Example
+    ```yaml
+    # 50,000 rows, LoRA
+    num_train_epochs: 1
+    ```
+
+    ## Use instead
+    ```yaml
+    num_train_epochs: 2
+    ```
+
+    ## Fix safety
+    Suggested: it changes training (to the lower edge of the range).
+    """
+    if not trains(context) or context.plan.max_steps_set:
+        return
+    config = context.config
+    epochs = config.number("num_train_epochs")
+    low, high = context.epoch_range()
+    if epochs is None or epochs >= low - 1e-9:
+        return
+    key = config.key("num_train_epochs")
+    written = (
+        f"`{key}: {format_value(config.value('num_train_epochs'))}`"
+        if config.has("num_train_epochs")
+        else f"`{key}` is not set, so the default {format_value(epochs)}"
+    )
+    steps = context.plan.total_steps
+    yield Finding(
+        f"{written} is below the {span_range(low, high)} range for {method_name(context)} on "
+        f"{data_phrase(context)}"
+        + (f" ({thousands(steps)} steps)" if steps else "")
+        + f": the model will undertrain; use {format_value(low).removesuffix('.0')}",
+        config.span("num_train_epochs"),
+        Fix((config.set("num_train_epochs", _whole(low)),), "suggested"),
+        {"epochs": epochs, "range": [low, high], "dataset_rows": context.plan.dataset_rows},
+    )
+
+
+@rule("EL203", "max-steps-overrides-epochs", "warning", fix="safe")
+def max_steps_overrides_epochs(context: Context) -> Iterator[Finding]:
+    """`max_steps` and `num_train_epochs` are both set: the epochs are ignored.
+
+    ## What it does
+    Reports `num_train_epochs` when `max_steps` is positive, with the number of epochs that
+    `max_steps` really trains on this data.
+
+    ## Why is this bad?
+    transformers stops at `max_steps` whatever `num_train_epochs` says; a reader of the config
+    believes a number that does nothing, and the real length changes with the data size and
+    the GPU count.
+
+    ## Example
+    ```yaml
+    num_train_epochs: 3
+    max_steps: 1000
+    ```
+
+    ## Use instead
+    ```yaml
+    max_steps: 1000
+    ```
+
+    ## Fix safety
+    Safe: removing `num_train_epochs` does not change what the run does.
+    """
+    config, plan = context.config, context.plan
+    if not plan.max_steps_set or not config.has("num_train_epochs"):
+        return
+    steps = thousands(plan.total_steps)
+    if plan.epochs is not None and plan.steps_per_epoch:
+        really = (
+            f"{thousands(plan.epochs)} epochs of {thousands(plan.dataset_rows)} rows "
+            f"({thousands(plan.steps_per_epoch)} steps per epoch on {plan.world_size} GPU"
+            f"{'s' if plan.world_size != 1 else ''})"
+        )
+    else:
+        really = "a number of epochs that depends on the data size"
+    yield Finding(
+        f"`{config.key('max_steps')}: {steps}` overrides `{config.key('num_train_epochs')}: "
+        f"{format_value(config.value('num_train_epochs'))}`: the run stops at step {steps}, "
+        f"which is {really}; remove `{config.key('num_train_epochs')}`",
+        config.span("num_train_epochs"),
+        Fix((config.remove("num_train_epochs"),), "safe"),
+        {"max_steps": plan.total_steps, "implied_epochs": plan.epochs},
+    )
+
+
+@rule("EL204", "step-explosion", "warning", fix="suggested")
+def step_explosion(context: Context) -> Iterator[Finding]:
+    """A tiny effective batch with a huge number of optimizer steps.
+
+    ## What it does
+    Reports an effective batch (per-device batch x accumulation x GPUs) below 8 with more
+    than 5,000 optimizer steps, and proposes the gradient accumulation that reaches an
+    effective batch of 16 while keeping the per-device batch, so GPU memory does not change.
+
+    ## Why is this bad?
+    A batch of 1 gives noisy gradients and spends most of the run on optimizer overhead: the
+    seed's example (batch 1, 10,000 rows, 2 epochs) makes 20,000 steps where 1,250 would do.
+
+    ## Example
+    ```yaml
+    per_device_train_batch_size: 1
+    gradient_accumulation_steps: 1
+    ```
+
+    ## Use instead
+    ```yaml
+    per_device_train_batch_size: 1
+    gradient_accumulation_steps: 16
+    ```
+
+    ## Fix safety
+    Suggested: it changes the optimisation (a larger batch often wants a larger learning
+    rate).
+    """
+    if not trains(context):
+        return
+    config, plan = context.config, context.plan
+    limits = context.guidelines["step_explosion"]
+    effective, total = plan.effective_batch, plan.total_steps
+    if effective is None or total is None or plan.per_device_batch is None:
+        return
+    if effective >= limits["effective_batch_below"] or total <= limits["total_steps_above"]:
+        return
+    per_step = plan.per_device_batch * plan.world_size
+    accumulation = math.ceil(limits["target_effective_batch"] / per_step)
+    new_effective = per_step * accumulation
+    message = (
+        f"effective batch {effective} (per-device {plan.per_device_batch} x accumulation "
+        f"{plan.gradient_accumulation} x {plan.world_size} GPU"
+        f"{'s' if plan.world_size != 1 else ''}) makes {thousands(total)} optimizer steps"
+    )
+    fix = None
+    facts = {"effective_batch": effective, "total_steps": total, "accumulation": accumulation}
+    if plan.max_steps_set or plan.dataset_rows is None or plan.epochs is None:
+        message += (
+            f"; `{config.key('gradient_accumulation_steps')}: {accumulation}` gives an "
+            f"effective batch of {new_effective}"
+        )
+    else:
+        batches = math.ceil(plan.dataset_rows / per_step)
+        new_total = math.ceil(plan.epochs * max(math.ceil(batches / accumulation), 1))
+        facts["new_total_steps"] = new_total
+        message += (
+            f"; `{config.key('gradient_accumulation_steps')}: {accumulation}` gives an effective "
+            f"batch of {new_effective} and {thousands(new_total)} steps with the same GPU memory "
+            f"(consider scaling the learning rate with the batch)"
+        )
+        fix = Fix((config.set("gradient_accumulation_steps", accumulation),), "suggested")
+    yield Finding(
+        message,
+        config.span("gradient_accumulation_steps") or config.span("per_device_train_batch_size"),
+        fix,
+        facts,
+    )
+
+
+@rule("EL205", "too-few-steps", "warning")
+def too_few_steps(context: Context) -> Iterator[Finding]:
+    """So few optimizer steps that scheduling, logging and checkpoints mean nothing.
+
+    ## What it does
+    Reports runs with fewer than 10 optimizer steps in total.
+
+    ## Why is this bad?
+    Warmup and decay happen in a handful of updates, loss curves have no points, and the
+    result depends on the luck of a few batches. Usually the data is much smaller than
+    intended, or the batch is far too large for it (GPUs multiply the batch).
+
+    ## Example
+    ```yaml
+    # 91 rows, 8 GPUs
+    per_device_train_batch_size: 1
+    gradient_accumulation_steps: 8
+    num_train_epochs: 3
+    ```
+
+    ## Use instead
+    More data, a smaller accumulation, or fewer GPUs for this dataset.
+
+    ## Fix safety
+    No fix: the right change depends on what you meant.
+    """
+    if not trains(context):
+        return
+    plan = context.plan
+    threshold = context.guidelines["too_few_steps_below"]
+    if plan.total_steps is None or plan.total_steps >= threshold:
+        return
+    detail = ""
+    if plan.dataset_rows is not None and plan.effective_batch is not None:
+        detail = (
+            f" ({thousands(plan.dataset_rows)} rows / effective batch {plan.effective_batch} = "
+            f"{thousands(plan.steps_per_epoch)} per epoch)"
+        )
+    yield Finding(
+        f"the run makes only {plan.total_steps} optimizer steps{detail}: warmup, the "
+        "learning-rate schedule, logging and checkpoints cannot work in so few updates",
+        context.config.span("num_train_epochs") or context.config.span("max_steps"),
+        facts={"total_steps": plan.total_steps, "dataset_rows": plan.dataset_rows},
+    )
