@@ -29,6 +29,8 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from epochlint.document import OmegaConfLoader, PyYAMLLoader
+
 __all__ = ["EditError", "KeyEdit", "apply_edits", "format_scalar"]
 
 
@@ -189,44 +191,15 @@ def format_scalar(value: Any) -> str:
 # --------------------------------------------------------------------------------------
 
 
-class _OmegaConfLikeLoader(yaml.SafeLoader):
-    """SafeLoader with the resolver changes OmegaConf makes.
-
-    OmegaConf reads `1e-5` as a float (YAML 1.2 style) and drops the timestamp
-    resolver; it keeps the YAML 1.1 booleans.  Verifying with it catches edits that
-    would read differently under `OmegaConf.load` without importing OmegaConf.
-    """
-
-
-_FLOAT_TAG = "tag:yaml.org,2002:float"
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_OMEGACONF_FLOAT = re.compile(
-    r"""^(?:
-        [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-      | [-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
-      | \.[0-9_]+(?:[eE][-+][0-9]+)?
-      | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
-      | [-+]?\.(?:inf|Inf|INF)
-      | \.(?:nan|NaN|NAN)
-    )$""",
-    re.X,
-)
-_OmegaConfLikeLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_FLOAT_TAG, _TIMESTAMP_TAG)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-for _first_char in "-+0123456789.":
-    _OmegaConfLikeLoader.yaml_implicit_resolvers.setdefault(_first_char, []).insert(
-        0, (_FLOAT_TAG, _OMEGACONF_FLOAT)
-    )
-
-_LOADERS: tuple[tuple[str, type[yaml.SafeLoader]], ...] = (
-    ("PyYAML", yaml.SafeLoader),
-    ("OmegaConf", _OmegaConfLikeLoader),
+# Verify with both readings a training config gets: plain `yaml.safe_load` (Hugging Face,
+# Axolotl) and OmegaConf's resolvers (LLaMA-Factory).
+_LOADERS: tuple[tuple[str, type[Any]], ...] = (
+    ("PyYAML", PyYAMLLoader),
+    ("OmegaConf", OmegaConfLoader),
 )
 
 
-def _load_mapping(text: str, loader: type[yaml.SafeLoader], label: str) -> dict[Any, Any]:
+def _load_mapping(text: str, loader: type[Any], label: str) -> dict[Any, Any]:
     try:
         data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
