@@ -14,12 +14,10 @@ from typing import Any
 import click
 
 from epochlint import __version__
-from epochlint.diagnostic import Severity
-from epochlint.engine import FileResult, check_bytes, check_path
+from epochlint.engine import EXIT_FAILURE, FileResult, check_bytes, check_path, exit_code
 from epochlint.settings import Settings, SettingsError
 from epochlint.versions import Version
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 FORMATS = ("full", "concise", "json")
 
 
@@ -110,6 +108,13 @@ def _use_colour(choice: str, stream: Any) -> bool:
 @click.option(
     "--color", type=click.Choice(("auto", "always", "never")), default="auto", show_default=True
 )
+@click.option("--fix", is_flag=True, help="Apply fixes and write the files back.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option(
+    "--only-safe",
+    is_flag=True,
+    help="With --fix/--diff: apply only safe fixes (no change to training behaviour).",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -121,6 +126,9 @@ def check(
     ignore: tuple[str, ...],
     root: str | None,
     color: str,
+    fix: bool,
+    diff: bool,
+    only_safe: bool,
 ) -> None:
     """Check training configs (a path of `-` reads standard input)."""
     if not paths:
@@ -144,18 +152,26 @@ def check(
     if root:
         settings.root = Path(root)
 
-    results = [_check_one(path, settings, stdin_filename) for path in paths]
+    if fix or diff:
+        from epochlint.fixcommand import run_fixes
+
+        results, footer, status = run_fixes(paths, settings, stdin_filename, diff, only_safe)
+        report_stream = sys.stderr if "-" in paths and not diff else sys.stdout
+    else:
+        results = [_check_one(path, settings, stdin_filename) for path in paths]
+        footer, status, report_stream = None, exit_code(results), sys.stdout
     if output_format == "json":
         from epochlint.formats import json_format
 
-        click.echo(json_format.render(results), nl=False)
+        click.echo(json_format.render(results), nl=False, file=report_stream)
     else:
         from epochlint.formats import text
 
-        colour = _use_colour(color, sys.stdout)
+        colour = _use_colour(color, report_stream)
         style: text.Style = click.style if colour else text.plain
-        click.echo(text.render(results, style), nl=False, color=colour)
-    sys.exit(exit_code(results))
+        report = text.render(results, style, footer)
+        click.echo(report, nl=False, color=colour, file=report_stream)
+    sys.exit(status)
 
 
 def _check_one(path: str, settings: Settings, stdin_filename: str | None) -> FileResult:
@@ -171,15 +187,6 @@ def _check_one(path: str, settings: Settings, stdin_filename: str | None) -> Fil
         return FileResult(
             shown, error=f"internal error, please report it: {type(error).__name__}: {error}"
         )
-
-
-def exit_code(results: list[FileResult]) -> int:
-    if any(result.error is not None for result in results):
-        return EXIT_FAILURE
-    serious = (Severity.ERROR, Severity.WARNING)
-    if any(d.severity in serious for result in results for d in result.diagnostics):
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
 
 
 @main.command("rule")

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from epochlint.datasets import Resolution
 
 
+# Exit statuses: no error or warning; at least one; epochlint could not do its job.
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
+
+
 @dataclass
 class FileResult:
     path: str
@@ -166,3 +170,12 @@ def packs_rows(config: TrainingConfig) -> bool:
     if config.flag("neat_packing") or packing is True:
         return True
     return packing is None and config.stage == "pt"
+
+
+def exit_code(results: list[FileResult]) -> int:
+    if any(result.error is not None for result in results):
+        return EXIT_FAILURE
+    serious = (Severity.ERROR, Severity.WARNING)
+    if any(d.severity in serious for result in results for d in result.diagnostics):
+        return EXIT_FINDINGS
+    return EXIT_CLEAN

@@ -94,9 +94,10 @@ def summary(results: list[FileResult], style: Style = plain) -> str:
     return style(text, bold=True)
 
 
-def render(results: list[FileResult], style: Style = plain) -> str:
+def render(results: list[FileResult], style: Style = plain, footer: str | None = None) -> str:
+    """The report; `footer` replaces the closing summary (the fixer reports what it fixed)."""
     out: list[str] = []
     for result in results:
         out.extend(render_file(result, style))
-    out.append(summary(results, style))
+    out.append(style(footer, bold=True) if footer else summary(results, style))
     return "\n".join(out) + "\n"
