@@ -14,6 +14,7 @@ from epochlint.plan import Plan, Rows, build_plan
 from epochlint.rules import Finding, Rule, all_rules, get_rule
 from epochlint.settings import Settings
 from epochlint.source import Source, SourceError, UnreadablePath, decode, read_file
+from epochlint.suppress import read_suppressions, suppress, unused_suppressions
 from epochlint.training import TrainingConfig, llamafactory
 
 if TYPE_CHECKING:
@@ -102,6 +103,8 @@ def check_source(source: Source, settings: Settings) -> FileResult:
         return result
     config = TrainingConfig(document, dialect)
     directives, directive_errors = parse_directives(document.comments)
+    suppressions, suppression_errors = read_suppressions(directives, source.text)
+    directive_errors += suppression_errors
     settings = _with_directives(settings, directives)
     rows, resolution = dataset_rows(config, directives, settings)
     plan = build_plan(config, rows, settings.world_size, settings.transformers)
@@ -113,13 +116,26 @@ def check_source(source: Source, settings: Settings) -> FileResult:
     for rule in all_rules():
         if settings.enabled(rule.code):
             found.extend(diagnostic(rule, finding, settings) for finding in rule.check(context))
+    found = suppress(found, suppressions)
+    unused_rule = get_rule("EL007")
+    if unused_rule is not None and settings.enabled(unused_rule.code):
+        found.extend(
+            diagnostic(unused_rule, finding, settings)
+            for finding in unused_suppressions(suppressions, settings)
+        )
     result.diagnostics = sorted(found, key=lambda d: (d.line, d.column, d.rule))
     return result
 
 
+def from_command_line(source: str | None) -> bool:
+    """A value given as an option: it wins over the config's own comments, which in turn win
+    over defaults and configuration files (those name their file as the source)."""
+    return source is None or source.startswith("--")
+
+
 def _with_directives(settings: Settings, directives: list[Directive]) -> Settings:
     for directive in directives:
-        if directive.name == "num-gpus" and settings.world_size_source == "default":
+        if directive.name == "num-gpus" and not from_command_line(settings.world_size_source):
             count = positive_count(directive)
             if count is not None:
                 settings = replace(settings, world_size=count, world_size_source="comment")
@@ -129,14 +145,18 @@ def _with_directives(settings: Settings, directives: list[Directive]) -> Setting
 def dataset_rows(
     config: TrainingConfig, directives: list[Directive], settings: Settings
 ) -> tuple[Rows, Resolution | None]:
-    """N as stored, by precedence: --dataset-size, a dataset-size comment, dataset_info.json."""
-    if settings.dataset_size is not None:
-        return Rows(settings.dataset_size, settings.dataset_size_source or "--dataset-size"), None
+    """N as stored, by precedence: --dataset-size, a dataset-size comment, the configuration
+    file's dataset-sizes, dataset_info.json."""
+    given = settings.dataset_size
+    if given is not None and from_command_line(settings.dataset_size_source):
+        return Rows(given, settings.dataset_size_source or "--dataset-size"), None
     for directive in directives:
         if directive.name == "dataset-size":
             count = positive_count(directive)
             if count is not None:
                 return Rows(count, "comment"), None
+    if given is not None:
+        return Rows(given, settings.dataset_size_source), None
     if not config.names("dataset"):
         return Rows(None, None), None
     from epochlint.datasets import resolve

@@ -254,3 +254,33 @@ def invalid_directive(context: Context) -> Iterator[Finding]:
             comment.column + len(comment.text) + 1,
         )
         yield Finding(error.message, span)
+
+
+@rule("EL007", "unused-suppression", "warning")
+def unused_suppression(context: Context) -> Iterator[Finding]:
+    """A suppression comment that suppresses nothing.
+
+    ## What it does
+    Reports a `# epochlint: disable=...` comment whose rules report nothing on the line it
+    covers, and a `# epochlint: disable-file` in a file with no findings. A rule switched off
+    for the run (`--select`, `--ignore`, configuration) does not count as unused.
+
+    ## Why is this bad?
+    A stale suppression hides the next real finding on that line: once the value it excused
+    is fixed, a later mistake there goes unreported. It also misleads readers into thinking
+    the line is still suspect.
+
+    ## Example
+    ```yaml
+    num_train_epochs: 3  # epochlint: disable=EL201
+    ```
+
+    ## Use instead
+    ```yaml
+    num_train_epochs: 3
+    ```
+
+    ## Fix safety
+    No fix.
+    """
+    return iter(())  # the engine reports it once the suppressions have been applied
