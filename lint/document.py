@@ -137,11 +137,13 @@ class DocumentError(Exception):
         self.column = column
 
 
-def _yaml_error(error: yaml.YAMLError) -> DocumentError:
+def _yaml_error(error: yaml.YAMLError, text: str) -> DocumentError:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
     message = f"{context}: {problem}" if context and problem else str(problem)
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        message = "a tab character here: YAML does not allow tabs for indentation; use spaces"
     if "expected a single document" in message:
         message = "more than one YAML document (---): a training config is a single mapping"
     if "exceeded maximum nesting depth" in message:
@@ -284,7 +286,7 @@ def parse(source: Source, loader: str = "omegaconf") -> Document:
         try:
             root = yaml_loader.get_single_node()
         except yaml.YAMLError as error:
-            raise _yaml_error(error) from None
+            raise _yaml_error(error, source.text) from None
         except RecursionError:
             raise DocumentError("EL001", "nesting is too deep to be a training config") from None
         if root is None:

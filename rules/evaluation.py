@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value, thousands
 from epochlint.rules import Finding, rule
-from epochlint.rules.length import overfitting_unwatched, trains
+from epochlint.rules.length import guided_epochs, overfitting_unwatched, trains
 from epochlint.versions import Version
 
 
@@ -330,7 +330,8 @@ def no_early_stopping(context: Context) -> Iterator[Finding]:
 
     ## What it does
     Reports training for 5 or more epochs, or on fewer than 1,000 rows, without an evaluation
-    strategy.
+    strategy. Epochs above the EL201 range are counted at the range's top: when following
+    EL201 already brings a run below 5 epochs, EL201 alone is reported.
 
     ## Why is this bad?
     Overfitting shows as eval loss rising while train loss keeps falling. Without evaluation
@@ -359,7 +360,8 @@ def no_early_stopping(context: Context) -> Iterator[Finding]:
         return
     config, plan = context.config, context.plan
     epochs = plan.epochs
-    many = epochs is not None and epochs >= context.guidelines["early_stopping_epochs_from"]
+    guided = guided_epochs(context)
+    many = guided is not None and guided >= context.guidelines["early_stopping_epochs_from"]
     why = (
         f"{thousands(epochs)} epochs"
         if many

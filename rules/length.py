@@ -39,11 +39,17 @@ def span_range(low: float, high: float) -> str:
     return f"{format_value(low).removesuffix('.0')}-{format_value(high).removesuffix('.0')}"
 
 
+def guided_epochs(context: Context) -> float | None:
+    """The epochs once EL201's guideline is followed (more than the range's top is EL201's)."""
+    epochs = context.plan.epochs
+    return None if epochs is None else min(epochs, context.epoch_range()[1])
+
+
 def overfitting_unwatched(context: Context) -> bool:
     """Many epochs or small data, and no evaluation to notice overfitting (EL406's case)."""
     if context.config.evaluation_enabled():
         return False
-    epochs = context.plan.epochs
+    epochs = guided_epochs(context)
     many = epochs is not None and epochs >= context.guidelines["early_stopping_epochs_from"]
     return many or context.tier == "small"
 

@@ -1,0 +1,55 @@
+"""Shared helpers: lint a config given as text, find the shared corpus, run the CLI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from epochlint.engine import FileResult, check_source
+from epochlint.settings import Settings
+from epochlint.source import decode
+from epochlint.versions import Version
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CORPUS = Path(os.environ.get("EPOCHLINT_CORPUS", SHARED / "corpus"))
+LLAMAFACTORY = CORPUS / "llamafactory"
+
+
+def settings(**overrides: object) -> Settings:
+    """Settings pinned to transformers 5.8.0, so an installed transformers changes nothing."""
+    base = Settings(transformers=Version(5, 8, 0))
+    for name, value in overrides.items():
+        setattr(base, name, value)
+    return base
+
+
+def lint(text: str, **overrides: object) -> FileResult:
+    return check_source(decode(text.encode(), "train.yaml"), settings(**overrides))
+
+
+def rules_of(result: FileResult) -> list[str]:
+    return [d.rule for d in result.diagnostics]
+
+
+def only(result: FileResult, rule: str):  # type: ignore[no-untyped-def]
+    found = [d for d in result.diagnostics if d.rule == rule]
+    got = [(d.rule, d.message) for d in result.diagnostics]
+    assert len(found) == 1, f"expected one {rule}, got {got}"
+    return found[0]
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not LLAMAFACTORY.is_dir():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (set EPOCHLINT_CORPUS)")
+    return CORPUS
+
+
+@pytest.fixture
+def in_llamafactory(corpus: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Run from the LLaMA-Factory folder, as `llamafactory-cli train` is run."""
+    monkeypatch.chdir(LLAMAFACTORY)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return LLAMAFACTORY

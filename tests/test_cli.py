@@ -1,0 +1,207 @@
+"""The command line as a user runs it: commands, options, formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from epochlint.cli import main
+
+CLEAN = """\
+model_name_or_path: meta-llama/Llama-3.1-8B-Instruct
+stage: sft
+do_train: true
+finetuning_type: lora
+dataset: my_data
+per_device_train_batch_size: 4
+gradient_accumulation_steps: 2
+learning_rate: 1.0e-4
+num_train_epochs: 3
+bf16: true
+logging_steps: 10
+"""
+WARNED = CLEAN.replace("num_train_epochs: 3", "num_train_epochs: 10")
+BROKEN = CLEAN.replace("learning_rate: 1.0e-4", "learning_rate: 1.0e-4\nnum_train_epoch: 3")
+
+
+def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), input=input, env=env)
+
+
+@pytest.fixture
+def configs(tmp_path: Path) -> Path:
+    for name, text in {"clean.yaml": CLEAN, "warned.yaml": WARNED, "broken.yaml": BROKEN}.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_exit_codes(configs: Path) -> None:
+    assert run(str(configs / "clean.yaml"), "--dataset-size", "3000").exit_code == 0
+    assert run(str(configs / "warned.yaml"), "--dataset-size", "3000").exit_code == 1
+    assert run(str(configs / "broken.yaml"), "--dataset-size", "3000").exit_code == 1
+    assert run(str(configs / "nope.yaml")).exit_code == 2
+    assert run("--format", "nonsense", str(configs / "clean.yaml")).exit_code == 2
+
+
+def test_plain_epochlint_and_check_are_the_same(configs: Path) -> None:
+    plain = run(str(configs / "warned.yaml"), "--dataset-size", "3000")
+    explicit = run("check", str(configs / "warned.yaml"), "--dataset-size", "3000")
+    assert plain.output == explicit.output
+    assert "EL201 too-many-epochs [warning]" in plain.output
+
+
+def test_human_report_shows_source_line_marker_fix_and_summary(configs: Path) -> None:
+    out = run(str(configs / "warned.yaml"), "--dataset-size", "3000").output.splitlines()
+    path = configs / "warned.yaml"
+    assert out[0].startswith(f"{path}:9:19: EL201 too-many-epochs [warning] `num_train_epochs: 10`")
+    assert out[1:4] == ["  |", "9 | num_train_epochs: 10", "  |                   ^^"]
+    assert out[4] == "  = fix available (suggested): set `num_train_epochs: 5`"
+    assert (
+        "plan: rows 3,000 (--dataset-size) · GPUs 1 · effective batch 8 · steps/epoch 375"
+        in out[-3]
+    )
+    assert (
+        out[-1] == "Found 0 errors, 2 warnings, 0 info in 1 file. 2 fixable with `epochlint --fix`"
+    )
+
+
+def test_clean_run_says_so(configs: Path) -> None:
+    result = run(str(configs / "clean.yaml"), "--dataset-size", "3000")
+    assert result.output == "All checks passed! (1 file)\n"
+
+
+def test_json_report_shape(configs: Path) -> None:
+    result = run(
+        "--format",
+        "json",
+        str(configs / "warned.yaml"),
+        "--dataset-size",
+        "3000",
+        "--num-gpus",
+        "2",
+    )
+    report = json.loads(result.output)
+    assert report["version"] == 1
+    (entry,) = report["files"]
+    assert entry["path"] == str(configs / "warned.yaml")
+    assert entry["dialect"] == "llamafactory"
+    plan = entry["plan"]
+    assert {
+        k: plan[k]
+        for k in (
+            "dataset_rows",
+            "world_size",
+            "per_device_batch",
+            "gradient_accumulation",
+            "effective_batch",
+            "steps_per_epoch",
+            "total_steps",
+            "epochs",
+            "warmup_steps",
+        )
+    } == {
+        "dataset_rows": 3000,
+        "world_size": 2,
+        "per_device_batch": 4,
+        "gradient_accumulation": 2,
+        "effective_batch": 16,
+        "steps_per_epoch": 188,
+        "total_steps": 1880,
+        "epochs": 10,
+        "warmup_steps": 0,
+    }
+    first = entry["diagnostics"][0]
+    assert set(first) >= {
+        "rule",
+        "name",
+        "severity",
+        "message",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "fix",
+    }
+    assert (first["rule"], first["severity"], first["line"], first["column"]) == (
+        "EL201",
+        "warning",
+        9,
+        19,
+    )
+    assert first["fix"]["edits"] == [{"op": "set", "key": "num_train_epochs", "value": 5}]
+    assert first["fix"]["safety"] == "suggested"
+
+
+def test_unknown_numbers_are_null(configs: Path) -> None:
+    report = json.loads(run("--format", "json", str(configs / "clean.yaml")).output)
+    plan = report["files"][0]["plan"]
+    assert plan["dataset_rows"] is None and plan["total_steps"] is None
+    assert plan["effective_batch"] == 8
+
+
+def test_stdin_with_a_filename() -> None:
+    result = run(
+        "-", "--stdin-filename", "configs/train.yaml", "--dataset-size", "3000", input=WARNED
+    )
+    assert result.output.startswith("configs/train.yaml:9:19: EL201")
+    assert run("-", input=WARNED, env={}).output.startswith("<stdin>:")
+
+
+def test_colour_only_on_request_and_never_with_no_color(configs: Path) -> None:
+    path = str(configs / "warned.yaml")
+    assert "\x1b[" not in run(path).output  # not a terminal
+    assert "\x1b[" in run(path, "--color", "always").output
+    assert "\x1b[" not in run(path, "--color", "auto", env={"NO_COLOR": "1"}).output
+
+
+def test_select_and_ignore(configs: Path) -> None:
+    path = str(configs / "broken.yaml")
+    assert "EL101" not in run(path, "--ignore", "EL1").output
+    selected = run(path, "--select", "EL101", "--dataset-size", "3000").output
+    assert "EL101 unknown-key" in selected and "EL201" not in selected
+
+
+def test_a_mistyped_rule_id_is_an_error(configs: Path) -> None:
+    result = run(str(configs / "clean.yaml"), "--select", "EL9999")
+    assert result.exit_code == 2
+    assert "EL9999 matches no rule" in result.output
+
+
+def test_rule_documentation() -> None:
+    result = run("rule", "EL201")
+    assert result.exit_code == 0
+    for section in (
+        "# EL201 too-many-epochs",
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## Use instead",
+        "## Fix safety",
+        "Default severity: warning. Fix: suggested.",
+    ):
+        assert section in result.output
+    listing = run("rule", "--all").output.splitlines()
+    assert any(line.startswith("EL001  yaml-syntax-error") for line in listing)
+    assert any(line.startswith("EL507  max-samples-truncates") for line in listing)
+    assert run("rule", "EL999").exit_code == 2
+
+
+def test_the_installed_console_script_runs(configs: Path) -> None:
+    script = Path(sys.executable).with_name("epochlint")
+    if not script.exists():
+        pytest.skip("the epochlint console script is not installed next to this Python")
+    result = subprocess.run(
+        [str(script), str(configs / "warned.yaml"), "--dataset-size", "3000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "EL201 too-many-epochs" in result.stdout
+    assert result.stderr == ""
