@@ -14,11 +14,20 @@ from typing import Any
 import click
 
 from epochlint import __version__
-from epochlint.engine import EXIT_FAILURE, FileResult, check_bytes, check_path, exit_code
+from epochlint.configfile import COMMAND_LINE, ConfigError, Configurations, Options
+from epochlint.engine import (
+    EXIT_CLEAN,
+    EXIT_FAILURE,
+    EXIT_FINDINGS,
+    FileResult,
+    check_bytes,
+    check_path,
+    exit_code,
+)
 from epochlint.settings import Settings, SettingsError
 from epochlint.versions import Version
 
-FORMATS = ("full", "concise", "json")
+FORMATS = ("full", "concise", "json", "github", "sarif")
 
 
 class DefaultToCheck(click.Group):
@@ -67,10 +76,32 @@ def _use_colour(choice: str, stream: Any) -> bool:
     "--format",
     "output_format",
     type=click.Choice(FORMATS),
-    default="full",
-    show_default=True,
-    help="Report format.",
+    help="Report format (default: full; in GitHub Actions, annotations and the full report).",
 )
+@click.option(
+    "--output-file",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="PATH",
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="PATH",
+    help="Use this configuration file (pyproject.toml or .epochlint.yaml) for every file.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option(
+    "--extend-select",
+    multiple=True,
+    metavar="CODES",
+    help="Rules to enable on top of the selection (IDs or prefixes).",
+)
+@click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (still 2 on failures).")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only: no summary.")
 @click.option(
     "--dataset-size",
     type=click.IntRange(min=1),
@@ -117,7 +148,14 @@ def _use_colour(choice: str, stream: Any) -> bool:
 )
 def check(
     paths: tuple[str, ...],
-    output_format: str,
+    output_format: str | None,
+    output_file: str | None,
+    config_path: str | None,
+    isolated: bool,
+    extend_select: tuple[str, ...],
+    statistics: bool,
+    exit_zero: bool,
+    quiet: bool,
     dataset_size: int | None,
     num_gpus: int | None,
     stdin_filename: str | None,
@@ -133,45 +171,155 @@ def check(
     """Check training configs (a path of `-` reads standard input)."""
     if not paths:
         raise click.UsageError("give at least one config file (or `-` for standard input)")
-    settings = Settings()
+    if config_path and isolated:
+        raise click.UsageError("--config and --isolated contradict each other; give one")
+    transformers = None
     try:
         if transformers_version:
-            settings.transformers = Version.parse(transformers_version)
+            transformers = Version.parse(transformers_version)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--transformers-version") from None
-    if dataset_size is not None:
-        settings.dataset_size, settings.dataset_size_source = dataset_size, "--dataset-size"
-    if num_gpus is not None:
-        settings.world_size, settings.world_size_source = num_gpus, "--num-gpus"
-    if select:
-        settings.select = _codes(select)
-        _validate_codes("--select", settings.select)
-    if ignore:
-        settings.ignore = _codes(ignore)
-        _validate_codes("--ignore", settings.ignore)
-    if root:
-        settings.root = Path(root)
+    for option, values in (
+        ("--select", select),
+        ("--ignore", ignore),
+        ("--extend-select", extend_select),
+    ):
+        _validate_codes(option, _codes(values))
+    command_line = Options(
+        origin=COMMAND_LINE,
+        folder=Path.cwd(),
+        select=_codes(select) if select else None,
+        extend_select=_codes(extend_select),
+        ignore=_codes(ignore),
+        num_gpus=num_gpus,
+        dataset_size=dataset_size,
+        transformers=transformers,
+        root=Path(root) if root else None,
+    )
+    try:
+        configurations = Configurations(
+            command_line, Path(config_path) if config_path else None, isolated
+        )
+        checked = [path for path in paths if path == "-" or not configurations.excluded(path)]
+        per_path = [
+            (path, configurations.settings_for(_located(path, stdin_filename))) for path in checked
+        ]
+    except ConfigError as error:
+        click.echo(f"epochlint: error: {error}", err=True)
+        sys.exit(EXIT_FAILURE)
 
     if fix or diff:
-        from epochlint.fixcommand import run_fixes
-
-        results, footer, status = run_fixes(paths, settings, stdin_filename, diff, only_safe)
+        results, footer, status = _run_fixes(per_path, stdin_filename, diff, only_safe)
         report_stream = sys.stderr if "-" in paths and not diff else sys.stdout
     else:
-        results = [_check_one(path, settings, stdin_filename) for path in paths]
+        results = [_check_one(path, settings, stdin_filename) for path, settings in per_path]
         footer, status, report_stream = None, exit_code(results), sys.stdout
+    if output_format is None and os.environ.get("GITHUB_ACTIONS") == "true":
+        from epochlint.formats import github
+
+        click.echo(github.render(results), nl=False, file=report_stream)
+    report_file = open(output_file, "w", encoding="utf-8") if output_file else None
+    try:
+        stream = report_file or report_stream
+        colour = report_file is None and _use_colour(color, report_stream)
+        report = _report(output_format or "full", results, footer, statistics, quiet, colour)
+        click.echo(report, nl=False, color=colour, file=stream)
+    finally:
+        if report_file is not None:
+            report_file.close()
+    if exit_zero and status == EXIT_FINDINGS:
+        status = EXIT_CLEAN
+    sys.exit(status)
+
+
+def _located(path: str, stdin_filename: str | None) -> str:
+    """Where a checked file's configuration is looked for: stdin is `--stdin-filename`."""
+    return (stdin_filename or "<stdin>") if path == "-" else path
+
+
+def _run_fixes(
+    per_path: list[tuple[str, Settings]], stdin_filename: str | None, diff: bool, only_safe: bool
+) -> tuple[list[FileResult], str | None, int]:
+    """Fix each run of consecutive files that share settings (usually all of them at once)."""
+    from epochlint.fixcommand import run_fixes
+
+    results: list[FileResult] = []
+    footers: list[str] = []
+    status = EXIT_CLEAN
+    index = 0
+    while index < len(per_path):
+        settings = per_path[index][1]
+        group = [path for path, other in per_path[index:] if other == settings]
+        end = index
+        while end < len(per_path) and per_path[end][1] == settings:
+            end += 1
+        group = [path for path, _ in per_path[index:end]]
+        found, footer, group_status = run_fixes(
+            tuple(group), settings, stdin_filename, diff, only_safe
+        )
+        results.extend(found)
+        footers.append(footer)
+        status = max(status, group_status)
+        index = end
+    return results, "\n".join(footers) or None, status
+
+
+def _report(
+    output_format: str,
+    results: list[FileResult],
+    footer: str | None,
+    statistics: bool,
+    quiet: bool,
+    colour: bool,
+) -> str:
+    from epochlint.formats import text
+
+    style: text.Style = click.style if colour else text.plain
+    closing = (
+        [] if quiet else [style(footer, bold=True) if footer else text.summary(results, style)]
+    )
+    if statistics:
+        from epochlint.formats import concise
+
+        failures = [line for line in concise.render_lines(results) if ": error: " in line]
+        return "".join(line + "\n" for line in [*failures, *statistics_lines(results)])
     if output_format == "json":
         from epochlint.formats import json_format
 
-        click.echo(json_format.render(results), nl=False, file=report_stream)
-    else:
-        from epochlint.formats import text
+        return json_format.render(results)
+    if output_format == "sarif":
+        from epochlint.formats import sarif
 
-        colour = _use_colour(color, report_stream)
-        style: text.Style = click.style if colour else text.plain
-        report = text.render(results, style, footer)
-        click.echo(report, nl=False, color=colour, file=report_stream)
-    sys.exit(status)
+        return sarif.render(results)
+    if output_format == "github":
+        from epochlint.formats import github
+
+        return github.render(results)
+    if output_format == "concise":
+        from epochlint.formats import concise
+
+        return "".join(line + "\n" for line in [*concise.render_lines(results), *closing])
+    if quiet:
+        return "".join(
+            line + "\n" for result in results for line in text.render_file(result, style)
+        )
+    return text.render(results, style, footer)
+
+
+def statistics_lines(results: list[FileResult]) -> list[str]:
+    """One line per rule: how many findings, the ID, `[*]` when fixable, the name."""
+    counts: dict[str, list[Any]] = {}
+    for result in results:
+        for d in result.diagnostics:
+            entry = counts.setdefault(d.rule, [0, False, d.name])
+            entry[0] += 1
+            entry[1] = entry[1] or d.fix is not None
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    width = max((len(str(entry[0])) for _, entry in ordered), default=1)
+    return [
+        f"{count:>{width}}  {code}  {'[*]' if fixable else '   '}  {name}"
+        for code, (count, fixable, name) in ordered
+    ]
 
 
 def _check_one(path: str, settings: Settings, stdin_filename: str | None) -> FileResult:

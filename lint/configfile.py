@@ -1,0 +1,358 @@
+"""Configuration files: `[tool.epochlint]` in pyproject.toml, or `.epochlint.yaml`.
+
+Each checked file uses the closest configuration file found from its folder upwards, stopping
+at the repository root (the folder holding `.git`), as ruff does: files are not merged, so
+what a folder's file says is all that applies there. In one folder `.epochlint.yaml` wins over
+`.epochlint.yml` and pyproject.toml, and a pyproject.toml without `[tool.epochlint]` is passed
+over. Command-line options are applied on top of the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from epochlint.diagnostic import Severity
+from epochlint.rules import all_rules
+from epochlint.settings import Settings, SettingsError, guidelines_with
+from epochlint.versions import Version
+
+COMMAND_LINE = "command line"
+CONFIG_NAMES = (".epochlint.yaml", ".epochlint.yml", "pyproject.toml")
+KEYS = (
+    "select",
+    "extend-select",
+    "ignore",
+    "severity",
+    "guidelines",
+    "num-gpus",
+    "dataset-sizes",
+    "exclude",
+    "unfixable",
+    "transformers-version",
+    "root",
+)
+
+
+class ConfigError(SettingsError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What one layer (a configuration file, or the command line) sets; empty means unset."""
+
+    origin: str  # how messages and the plan name this layer: a file name, or "command line"
+    folder: Path  # where the layer's relative paths and globs start
+    select: frozenset[str] | None = None
+    extend_select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+    severities: dict[str, Severity] = field(default_factory=dict)
+    guidelines: dict[str, Any] | None = None  # already merged with the defaults and validated
+    num_gpus: int | None = None
+    dataset_size: int | None = None  # one size for every file (the command line)
+    dataset_sizes: tuple[tuple[str, int], ...] = ()  # (glob, rows), the first match wins
+    exclude: tuple[str, ...] = ()
+    unfixable: frozenset[str] = frozenset()
+    transformers: Version | None = None
+    root: Path | None = None
+
+
+def rule_codes(values: Iterable[str], where: str) -> frozenset[str]:
+    """Rule IDs or ID prefixes, upper-cased; one that matches no rule is an error."""
+    known = [rule.code for rule in all_rules()]
+    codes: set[str] = set()
+    for value in values:
+        for written in value.split(","):
+            code = written.strip().upper()
+            if code and not any(known_code.startswith(code) for known_code in known):
+                raise ConfigError(
+                    f"{where}: `{written.strip()}` matches no rule (see `epochlint rule --all`)"
+                )
+            if code:
+                codes.add(code)
+    return frozenset(codes)
+
+
+def matches(relative: str, pattern: str) -> bool:
+    """A glob against a path relative to a config's folder; without a `/` it may match the
+    file name alone, as in .gitignore."""
+    pattern = pattern.removeprefix("./")
+    if fnmatch.fnmatchcase(relative, pattern):
+        return True
+    return "/" not in pattern and fnmatch.fnmatchcase(relative.rsplit("/", 1)[-1], pattern)
+
+
+def _relative(path: Path, folder: Path) -> str:
+    return Path(os.path.relpath(path, folder)).as_posix()
+
+
+# --------------------------------------------------------------------------------------
+# Reading one file
+# --------------------------------------------------------------------------------------
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _table(path: Path) -> dict[str, Any] | None:
+    """The epochlint table of a configuration file; None for a pyproject.toml without one."""
+    shown = _shown(path)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
+        raise ConfigError(f"{shown}: cannot read the configuration: {reason}") from None
+    if path.suffix == ".toml":
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{shown}: invalid TOML: {error}") from None
+        if path.name != "pyproject.toml":
+            return document
+        tool = document.get("tool")
+        table = tool.get("epochlint") if isinstance(tool, dict) else None
+        return table if isinstance(table, dict) else None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "cannot be parsed"
+        raise ConfigError(f"{shown}: invalid YAML{where}: {problem}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{shown}: the configuration must be a mapping of `key: value`")
+    return loaded
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise ConfigError(f'{where}: expected a list of strings, e.g. ["EL2", "EL401"]')
+
+
+def _positive(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: expected a whole number of at least 1, not {value!r}")
+    return value
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise ConfigError(f"{where}: expected a mapping")
+    return value
+
+
+def _severities(value: Any, where: str) -> dict[str, Severity]:
+    known = {rule.code for rule in all_rules()}
+    allowed = ", ".join(severity.value for severity in Severity)
+    severities: dict[str, Severity] = {}
+    for code, level in _mapping(value, where).items():
+        if code.upper() not in known:
+            raise ConfigError(f"{where}: `{code}` is not a rule ID (see `epochlint rule --all`)")
+        if level not in [severity.value for severity in Severity]:
+            raise ConfigError(f"{where}.{code}: expected one of {allowed}, not {level!r}")
+        severities[code.upper()] = Severity(level)
+    return severities
+
+
+def _version(value: Any, where: str) -> Version:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ConfigError(f'{where}: expected a version such as "4.55.0"')
+    try:
+        return Version.parse(value)
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def read_options(path: Path, table: dict[str, Any]) -> Options:
+    """Validate a configuration table into Options; the first problem is a ConfigError."""
+    shown = _shown(path)
+    prefix = f"{shown}: [tool.epochlint]" if path.name == "pyproject.toml" else shown
+    folder = path.parent
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        where = f"{prefix} {key}"
+        if key not in KEYS:
+            close = difflib.get_close_matches(str(key).replace("_", "-"), KEYS, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else f"; known keys: {', '.join(KEYS)}"
+            raise ConfigError(f"{prefix}: unknown key `{key}`{hint}")
+        if key in ("select", "extend-select", "ignore", "unfixable"):
+            values[key] = rule_codes(_strings(value, where), where)
+        elif key == "severity":
+            values[key] = _severities(value, where)
+        elif key == "guidelines":
+            values[key] = guidelines_with(_mapping(value, where), origin=prefix)
+        elif key == "num-gpus":
+            values[key] = _positive(value, where)
+        elif key == "dataset-sizes":
+            values[key] = tuple(
+                (pattern, _positive(rows, f"{where}.{pattern}"))
+                for pattern, rows in _mapping(value, where).items()
+            )
+        elif key == "exclude":
+            values[key] = tuple(_strings(value, where))
+        elif key == "transformers-version":
+            values[key] = _version(value, where)
+        elif key == "root":
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: expected a folder path")
+            values[key] = folder / value
+    return Options(
+        origin=path.name,
+        folder=folder,
+        select=values.get("select"),
+        extend_select=values.get("extend-select", frozenset()),
+        ignore=values.get("ignore", frozenset()),
+        severities=values.get("severity", {}),
+        guidelines=values.get("guidelines"),
+        num_gpus=values.get("num-gpus"),
+        dataset_sizes=values.get("dataset-sizes", ()),
+        exclude=values.get("exclude", ()),
+        unfixable=values.get("unfixable", frozenset()),
+        transformers=values.get("transformers-version"),
+        root=values.get("root"),
+    )
+
+
+def load(path: Path) -> Options:
+    """Options of a configuration file named explicitly (`--config`)."""
+    table = _table(path)
+    if table is None:
+        raise ConfigError(f"{_shown(path)}: has no [tool.epochlint] table")
+    return read_options(path, table)
+
+
+def find_config(folder: Path) -> Path | None:
+    """The closest configuration file from `folder` up to the repository root."""
+    for directory in (folder, *folder.parents):
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file() and (name != "pyproject.toml" or _table(candidate) is not None):
+                return candidate
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Settings for a checked file
+# --------------------------------------------------------------------------------------
+
+
+def _matching(codes: list[str], prefixes: frozenset[str]) -> set[str]:
+    return {code for code in codes if any(code.startswith(prefix) for prefix in prefixes)}
+
+
+def selection(layers: list[Options]) -> frozenset[str] | None:
+    """The rules enabled after each layer's select, extend-select, then ignore (None: all).
+
+    A layer's `select` starts over, so `--select` on the command line replaces the file's
+    selection, while `--ignore` and `--extend-select` adjust it.
+    """
+    codes = [rule.code for rule in all_rules()]
+    enabled = set(codes)
+    for layer in layers:
+        if layer.select is not None:
+            enabled = _matching(codes, layer.select)
+        enabled |= _matching(codes, layer.extend_select)
+        enabled -= _matching(codes, layer.ignore)
+    return None if enabled == set(codes) else frozenset(enabled)
+
+
+def settings_from(layers: list[Options], checked: Path | None) -> Settings:
+    """Settings for one checked file: defaults, then each layer in order (later ones win)."""
+    settings = Settings()
+    settings.select = selection(layers)
+    for layer in layers:
+        settings.severities.update(layer.severities)
+        settings.unfixable |= layer.unfixable
+        if layer.guidelines is not None:
+            settings.guidelines = layer.guidelines
+        # The engine lets a config's own comments override files but not options: an option
+        # is recorded under its own name.
+        options = layer.origin == COMMAND_LINE
+        if layer.num_gpus is not None:
+            settings.world_size = layer.num_gpus
+            settings.world_size_source = "--num-gpus" if options else layer.origin
+        if layer.transformers is not None:
+            settings.transformers = layer.transformers
+        if layer.root is not None:
+            settings.root = layer.root
+        if layer.dataset_size is not None:
+            settings.dataset_size = layer.dataset_size
+            settings.dataset_size_source = "--dataset-size" if options else layer.origin
+        elif checked is not None:
+            relative = _relative(checked, layer.folder)
+            for pattern, rows in layer.dataset_sizes:
+                if matches(relative, pattern):
+                    settings.dataset_size = rows
+                    settings.dataset_size_source = f"{layer.origin} dataset-sizes"
+                    break
+    return settings
+
+
+class Configurations:
+    """Finds and caches the configuration for each checked file's folder."""
+
+    def __init__(
+        self,
+        command_line: Options,
+        config_path: Path | None = None,
+        isolated: bool = False,
+        find: Callable[[Path], Path | None] = find_config,
+    ) -> None:
+        self.command_line = command_line
+        self.isolated = isolated
+        self.find = find
+        self.fixed = load(config_path) if config_path is not None else None
+        self._by_folder: dict[Path, Options | None] = {}
+        self._by_file: dict[Path, Options] = {}
+
+    def options_for(self, checked: Path) -> Options | None:
+        """The configuration file's options that apply to `checked` (None: defaults)."""
+        if self.isolated:
+            return None
+        if self.fixed is not None:
+            return self.fixed
+        folder = checked.parent
+        if folder not in self._by_folder:
+            found = self.find(folder)
+            if found is not None and found not in self._by_file:
+                self._by_file[found] = load(found)
+            self._by_folder[folder] = self._by_file[found] if found is not None else None
+        return self._by_folder[folder]
+
+    def excluded(self, path: str) -> bool:
+        checked = Path(path).absolute()
+        options = self.options_for(checked)
+        if options is None:
+            return False
+        relative = _relative(checked, options.folder)
+        return any(matches(relative, pattern) for pattern in options.exclude)
+
+    def settings_for(self, path: str) -> Settings:
+        """Settings for a checked file (standard input: a path named by --stdin-filename, or
+        a file in the current folder)."""
+        checked = Path(path).absolute()
+        file_options = self.options_for(checked)
+        layers = [file_options, self.command_line] if file_options else [self.command_line]
+        return settings_from(layers, checked)
