@@ -21,7 +21,7 @@ MAX_ROUNDS = 10
 
 # Where a new key goes when it is added: after the first of these that the file has.
 NEIGHBOURS: dict[str, tuple[str, ...]] = {
-    "val_size": ("eval_dataset", "per_device_eval_batch_size", "max_samples", "dataset"),
+    "val_size": ("eval_dataset", "per_device_eval_batch_size"),
     "eval_strategy": ("val_size", "per_device_eval_batch_size", "eval_dataset"),
     "eval_steps": ("eval_strategy",),
     "save_strategy": ("eval_strategy", "save_steps"),
@@ -76,6 +76,8 @@ def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> F
     for _ in range(MAX_ROUNDS):
         todo = [d for d in result.diagnostics if wanted(d, only_safe)]
         todo = [d for d in todo if not any(d == failed for failed, _ in outcome.failed)]
+        # Safe fixes first: a rename (EL101) must land before a suggestion sets the same key.
+        todo.sort(key=lambda d: (d.fix is None or d.fix.safety != "safe", d.line, d.column))
         if not todo:
             break
         touched: set[str] = set()

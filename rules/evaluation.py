@@ -212,10 +212,14 @@ def save_not_multiple_of_eval(context: Context) -> Iterator[Finding]:
     save, evaluation = config.number("save_steps"), _eval_interval(context)
     if save is None or not evaluation:
         return
+    # as written: `save_steps: 500` is 500, not 500.0
+    save_text, eval_text = (
+        format_value(int(n) if n.is_integer() else n) for n in (save, evaluation)
+    )
     if (save < 1) != (evaluation < 1):
         yield Finding(
-            f"`{config.key('save_steps')}: {format_value(save)}` and `{config.key('eval_steps')}: "
-            f"{format_value(evaluation)}` mix a fraction and a step count: transformers stops "
+            f"`{config.key('save_steps')}: {save_text}` and `{config.key('eval_steps')}: "
+            f"{eval_text}` mix a fraction and a step count: transformers stops "
             "because the saves cannot be guaranteed to land on evaluations; use the same kind",
             config.span("save_steps"),
         )
@@ -228,8 +232,8 @@ def save_not_multiple_of_eval(context: Context) -> Iterator[Finding]:
         rounded = math.ceil(save / evaluation) * int(evaluation)
         fix = Fix((config.set("save_steps", rounded),), "safe")
     yield Finding(
-        f"`{config.key('save_steps')}: {format_value(save)}` is not a multiple of "
-        f"`{config.key('eval_steps')}: {format_value(evaluation)}` with "
+        f"`{config.key('save_steps')}: {save_text}` is not a multiple of "
+        f"`{config.key('eval_steps')}: {eval_text}` with "
         f"`{config.key('load_best_model_at_end')}: true`: transformers stops with "
         f"`--load_best_model_at_end requires the saving steps to be a round multiple of the "
         f"evaluation steps`",
@@ -317,7 +321,8 @@ def _evaluation_setup(context: Context) -> tuple[Edit, ...]:
     edits.append(config.set("eval_strategy", "epoch"))
     edits.append(config.set("save_strategy", "epoch"))
     edits.append(config.set("load_best_model_at_end", True))
-    edits.append(config.set("early_stopping_steps", 2))
+    if not config.has("early_stopping_steps"):
+        edits.append(config.set("early_stopping_steps", 2))
     for stale in ("eval_steps", "save_steps"):
         if config.has(stale):
             edits.append(config.remove(stale))
