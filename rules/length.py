@@ -122,13 +122,20 @@ def too_many_epochs(context: Context) -> Iterator[Finding]:
         f"{span_range(low, high)} range {where}{steps} that will memorise the data; "
         f"use {format_value(high).removesuffix('.0')}{tail}",
         config.span("num_train_epochs"),
-        Fix((config.set("num_train_epochs", _whole(high)),), "suggested"),
+        Fix((config.set("num_train_epochs", _epochs_as_written(context, high)),), "suggested"),
         facts,
     )
 
 
 def _whole(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
+
+
+def _epochs_as_written(context: Context, value: float) -> float | int:
+    """The new epoch count in the config's own style: `3.0` stays a float, `3` an int."""
+    if isinstance(context.config.value("num_train_epochs"), float):
+        return float(value)
+    return _whole(value)
 
 
 @rule("EL202", "too-few-epochs", "warning", fix="suggested")
@@ -178,7 +185,7 @@ def too_few_epochs(context: Context) -> Iterator[Finding]:
         + (f" ({thousands(steps)} steps)" if steps else "")
         + f": the model will undertrain; use {format_value(low).removesuffix('.0')}",
         config.span("num_train_epochs"),
-        Fix((config.set("num_train_epochs", _whole(low)),), "suggested"),
+        Fix((config.set("num_train_epochs", _epochs_as_written(context, low)),), "suggested"),
         {"epochs": epochs, "range": [low, high], "dataset_rows": context.plan.dataset_rows},
     )
 
