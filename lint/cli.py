@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from epochlint import __version__
-from epochlint.configfile import COMMAND_LINE, ConfigError, Configurations, Options
+from epochlint.configfile import COMMAND_LINE, Configurations, Options
 from epochlint.engine import (
     EXIT_CLEAN,
     EXIT_FAILURE,
@@ -204,7 +204,7 @@ def check(
         per_path = [
             (path, configurations.settings_for(_located(path, stdin_filename))) for path in checked
         ]
-    except ConfigError as error:
+    except SettingsError as error:  # a configuration file that cannot be used
         click.echo(f"epochlint: error: {error}", err=True)
         sys.exit(EXIT_FAILURE)
 

@@ -284,7 +284,7 @@ def settings_from(layers: list[Options], checked: Path | None) -> Settings:
     settings.select = selection(layers)
     for layer in layers:
         settings.severities.update(layer.severities)
-        settings.unfixable |= layer.unfixable
+        settings.unfixable |= _matching([rule.code for rule in all_rules()], layer.unfixable)
         if layer.guidelines is not None:
             settings.guidelines = layer.guidelines
         # The engine lets a config's own comments override files but not options: an option
