@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from epochlint.context import Context
 from epochlint.diagnostic import Diagnostic, Severity, thousands
+from epochlint.dialects import detect
 from epochlint.directives import Directive, parse_directives, positive_count
 from epochlint.document import Document, DocumentError, Span, parse
 from epochlint.plan import Plan, Rows, build_plan
@@ -37,6 +38,7 @@ class FileResult:
     datasets: Resolution | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: str | None = None  # the file could not be checked at all (missing, a directory)
+    skipped: str | None = None  # not a training config (launcher, inference, ...): why
 
     def count(self, severity: Severity) -> int:
         return sum(1 for diagnostic in self.diagnostics if diagnostic.severity == severity)
@@ -92,15 +94,21 @@ def _undecodable(path: str, error: SourceError, settings: Settings) -> FileResul
 
 def check_source(source: Source, settings: Settings) -> FileResult:
     result = FileResult(source.path, source=source)
-    dialect = llamafactory()
     try:
-        document = parse(source, dialect.loader)
+        document = parse(source, llamafactory().loader)
     except DocumentError as error:
         if settings.enabled(error.code):
             result.diagnostics.append(
                 _fatal(error.code, error.message, error.line, error.column, settings)
             )
         return result
+    detection = detect(document)
+    if detection.dialect is None:
+        # Not a training config, but what breaks every YAML loader is still worth saying.
+        result.document, result.skipped = document, detection.skipped
+        result.diagnostics = _reading_problems(document, settings)
+        return result
+    dialect = detection.dialect
     config = TrainingConfig(document, dialect)
     directives, directive_errors = parse_directives(document.comments)
     suppressions, suppression_errors = read_suppressions(directives, source.text)
@@ -131,6 +139,15 @@ def from_command_line(source: str | None) -> bool:
     """A value given as an option: it wins over the config's own comments, which in turn win
     over defaults and configuration files (those name their file as the source)."""
     return source is None or source.startswith("--")
+
+
+def _reading_problems(document: Document, settings: Settings) -> list[Diagnostic]:
+    found = []
+    for problem in document.problems:
+        rule = get_rule(problem.code)
+        if rule is not None and settings.enabled(rule.code):
+            found.append(diagnostic(rule, Finding(problem.message, problem.span), settings))
+    return found
 
 
 def _with_directives(settings: Settings, directives: list[Directive]) -> Settings:

@@ -419,7 +419,10 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
         replacement = info.get("replacement_key")
         instead = f"`{replacement}`" if replacement else info.get("replacement")
         if removed:
-            message = f"`{key}` was removed in transformers {removed_in}: {_abort_text(key)}"
+            message = (
+                f"`{key}` was removed in transformers {removed_in}; with {version} "
+                f"{_abort_text(key)}"
+            )
         else:
             message = f"`{key}` is deprecated in transformers {version}"
         if instead:

@@ -98,7 +98,11 @@ def too_many_epochs(context: Context) -> Iterator[Finding]:
         "method": config.method,
         "tier": context.tier,
     }
-    steps = f": {thousands(plan.total_steps)} steps" if plan.total_steps else ""
+    consequence = (
+        f": {thousands(plan.total_steps)} steps that will memorise the data"
+        if plan.total_steps
+        else "; the model will memorise the data"
+    )
     tail = ", and enable early stopping (EL406)" if overfitting_unwatched(context) else ""
     where = f"for {method_name(context)} on {data_phrase(context)}"
     if plan.max_steps_set and plan.steps_per_epoch:
@@ -119,7 +123,7 @@ def too_many_epochs(context: Context) -> Iterator[Finding]:
     key = config.key("num_train_epochs")
     yield Finding(
         f"`{key}: {format_value(config.value('num_train_epochs'))}` is above the "
-        f"{span_range(low, high)} range {where}{steps} that will memorise the data; "
+        f"{span_range(low, high)} range {where}{consequence}; "
         f"use {format_value(high).removesuffix('.0')}{tail}",
         config.span("num_train_epochs"),
         Fix((config.set("num_train_epochs", _epochs_as_written(context, high)),), "suggested"),
@@ -222,8 +226,9 @@ def max_steps_overrides_epochs(context: Context) -> Iterator[Finding]:
         return
     steps = thousands(plan.total_steps)
     if plan.epochs is not None and plan.steps_per_epoch:
+        epochs = thousands(plan.epochs)
         really = (
-            f"{thousands(plan.epochs)} epochs of {thousands(plan.dataset_rows)} rows "
+            f"{epochs} epoch{'' if epochs == '1' else 's'} of {thousands(plan.dataset_rows)} rows "
             f"({thousands(plan.steps_per_epoch)} steps per epoch on {plan.world_size} GPU"
             f"{'s' if plan.world_size != 1 else ''})"
         )

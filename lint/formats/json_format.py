@@ -40,6 +40,8 @@ def file_json(result: FileResult) -> dict[str, Any]:
             ]
     if result.error is not None:
         data["error"] = result.error
+    if result.skipped is not None:
+        data["skipped"] = result.skipped
     return data
 
 

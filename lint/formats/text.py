@@ -54,6 +54,8 @@ def _source_excerpt(diagnostic: Diagnostic, lines: list[str], style: Style) -> l
 def render_file(result: FileResult, style: Style = plain) -> list[str]:
     if result.error is not None:
         return [style(f"{result.path}: ", bold=True) + style("error: ", fg="red") + result.error]
+    if result.skipped is not None and not result.diagnostics:
+        return [style(f"{result.path}: skipped: {result.skipped}", dim=True)]
     lines = result.source.text.splitlines() if result.source else []
     out: list[str] = []
     for diagnostic in result.diagnostics:

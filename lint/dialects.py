@@ -1,0 +1,90 @@
+"""Which kind of config a file is, from its distinctive keys (reference/axolotl.md §d).
+
+A repository of training configs also holds launcher configs (accelerate), DeepSpeed configs,
+inference and export configs, and LLaMA-Factory's experimental v1 configs. Those are skipped
+with a note: checking them against the training arguments would only produce noise.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from epochlint.document import Document
+from epochlint.training import Dialect, llamafactory
+
+ACCELERATE_KEYS = {
+    "compute_environment",
+    "distributed_type",
+    "machine_rank",
+    "num_machines",
+    "main_training_function",
+    "rdzv_backend",
+    "same_network",
+}
+DEEPSPEED_KEYS = {
+    "zero_optimization",
+    "train_micro_batch_size_per_gpu",
+    "train_batch_size",
+    "zero_allow_untested_optimizer",
+    "gradient_clipping",
+}
+LLAMAFACTORY_V1_KEYS = {
+    "train_dataset",
+    "peft_config",
+    "dist_config",
+    "kernel_config",
+    "model_class",
+    "sample_backend",
+    "init_config",
+    "optim_config",
+}
+AXOLOTL_KEYS = {
+    "base_model",
+    "micro_batch_size",
+    "sequence_len",
+    "num_epochs",
+    "val_set_size",
+    "lora_r",
+    "sample_packing",
+    "datasets",
+}
+RUN_FLAGS = ("do_train", "do_eval", "do_predict")
+TRAINING_KEYS = {
+    "dataset",
+    "num_train_epochs",
+    "max_steps",
+    "learning_rate",
+    "per_device_train_batch_size",
+    "stage",
+    "finetuning_type",
+}
+
+
+@dataclass(frozen=True)
+class Detection:
+    dialect: Dialect | None
+    skipped: str | None = None  # why the file is not checked, when dialect is None
+
+
+def detect(document: Document) -> Detection:
+    keys = set(document.entries)
+    if len(keys & ACCELERATE_KEYS) >= 2:
+        return Detection(None, "an accelerate launcher config, not a training config")
+    if len(keys & DEEPSPEED_KEYS) >= 2:
+        return Detection(None, "a DeepSpeed config, not a training config")
+    if keys & LLAMAFACTORY_V1_KEYS and ("model" in keys or "train_dataset" in keys):
+        return Detection(None, "a LLaMA-Factory v1 config (USE_V1=1), whose schema is not checked")
+    if "model_name_or_path" not in keys and len(keys & AXOLOTL_KEYS) >= 2:
+        return Detection(None, "an Axolotl config; epochlint does not check Axolotl configs yet")
+    dialect = llamafactory()
+    known = keys & set(dialect.properties)
+    if not any(flag in keys for flag in RUN_FLAGS) and not keys & TRAINING_KEYS:
+        # Unknown keys next to known ones are more likely typos in a training config.
+        if known and known == keys:
+            return Detection(None, "an inference or export config (no do_train, no training keys)")
+        if not known and not any(
+            difflib.get_close_matches(k, dialect.properties, n=1) for k in keys
+        ):
+            return Detection(None, "none of its keys are training arguments")
+    return Detection(dialect)
