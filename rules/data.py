@@ -99,6 +99,10 @@ def undefined_dataset(context: Context) -> Iterator[Finding]:
     dataset: alpaca_en_demo
     ```
 
+    ## Source
+    LLaMA-Factory `data/parser.py: get_dataset_list`, for a name that is not a key of
+    `<dataset_dir>/dataset_info.json`: `Undefined dataset {name} in dataset_info.json.`
+
     ## Fix safety
     Safe when exactly one defined name is close.
     """
@@ -125,6 +129,10 @@ def dataset_file_missing(context: Context) -> Iterator[Finding]:
 
     ## Use instead
     Put `my_data.jsonl` next to `dataset_info.json`, or fix `file_name`.
+
+    ## Source
+    LLaMA-Factory `data/loader.py: _load_single_dataset`: `File {path} not found.`, `Allowed
+    file types: arrow,csv,json,jsonl,parquet,txt.` and `File types should be identical.`
 
     ## Fix safety
     No fix.
@@ -155,6 +163,12 @@ def streaming_needs_max_steps(context: Context) -> Iterator[Finding]:
     streaming: true
     max_steps: 2000
     ```
+
+    ## Source
+    LLaMA-Factory `hparams/parser.py: get_train_args`, when `max_steps == -1` and `streaming`:
+    ``Please specify `max_steps` in streaming mode.``; `hparams/data_args.py:
+    DataArguments.__post_init__`, when `max_samples` is set with `streaming`:
+    `` `max_samples` is incompatible with `streaming`. ``
 
     ## Fix safety
     No fix.
@@ -202,6 +216,12 @@ def ranking_stage_mismatch(context: Context) -> Iterator[Finding]:
     dataset: dpo_en_demo
     ```
 
+    ## Source
+    LLaMA-Factory `data/loader.py: _get_merged_dataset`, for each dataset: `(stage == "rm" and
+    ranking is False) or (stage != "rm" and ranking is True)` raises `The dataset is not
+    applicable in the current training stage.` (the DPO and RM workflows load data as stage
+    `rm`).
+
     ## Fix safety
     No fix.
     """
@@ -245,6 +265,10 @@ def no_training_data(context: Context) -> Iterator[Finding]:
     do_train: true
     dataset: alpaca_en_demo
     ```
+
+    ## Source
+    LLaMA-Factory `hparams/parser.py: get_train_args`, when `do_train` and `dataset` is None:
+    `Please specify dataset for training.`
 
     ## Fix safety
     No fix.

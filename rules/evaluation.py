@@ -57,6 +57,12 @@ def eval_without_eval_data(context: Context) -> Iterator[Finding]:
     eval_steps: 100
     ```
 
+    ## Source
+    LLaMA-Factory `hparams/parser.py: get_train_args`, when `do_eval`, `do_predict` or
+    `predict_with_generate` is on (transformers turns `do_eval` on for any `eval_strategy` but
+    `no`), `eval_dataset` is None and `val_size < 1e-6`: `Please make sure eval_dataset be
+    provided or val_size >1e-6`
+
     ## Fix safety
     Suggested: holding out 10 % of the rows shrinks the training data.
     """
@@ -100,6 +106,11 @@ def val_size_with_eval_dataset(context: Context) -> Iterator[Finding]:
     ```yaml
     eval_dataset: alpaca_en_demo
     ```
+
+    ## Source
+    LLaMA-Factory `hparams/data_args.py: DataArguments.__post_init__`, when `eval_dataset` is
+    set and `val_size > 1e-6`: ``Cannot specify `val_size` if `eval_dataset` is not None.``
+    (`data/data_utils.py: split_dataset` checks it again).
 
     ## Fix safety
     No fix: keep whichever evaluation data you meant.
@@ -270,6 +281,14 @@ def early_stopping_misconfigured(context: Context) -> Iterator[Finding]:
     save_strategy: epoch
     load_best_model_at_end: true
     ```
+
+    ## Source
+    LLaMA-Factory `train/tuner.py: _training_function` adds
+    `EarlyStoppingCallback(early_stopping_patience=early_stopping_steps)`; transformers
+    `trainer_callback.py: EarlyStoppingCallback.on_train_begin` asserts `EarlyStoppingCallback
+    requires metric_for_best_model to be defined` and `EarlyStoppingCallback requires
+    IntervalStrategy of steps or epoch`. It runs only when training begins, so it is not
+    cross-checked at argument parsing.
 
     ## Fix safety
     Safe where one key completes the setup: the metric (`metric_for_best_model: loss`) when

@@ -103,6 +103,11 @@ def quantization_needs_adapter(context: Context) -> Iterator[Finding]:
     quantization_bit: 4
     ```
 
+    ## Source
+    LLaMA-Factory `hparams/parser.py: _verify_model_args`, when `quantization_bit` is set and
+    `finetuning_type` is not `lora` or `oft`: `Quantization is only compatible with the LoRA or
+    OFT method.`
+
     ## Fix safety
     No fix: dropping quantization or switching to LoRA are both reasonable.
     """
@@ -180,6 +185,12 @@ def lora_option_without_lora(context: Context) -> Iterator[Finding]:
     finetuning_type: lora
     use_dora: true
     ```
+
+    ## Source
+    LLaMA-Factory `hparams/finetuning_args.py: FinetuningArguments.__post_init__`, when
+    `finetuning_type` is not `lora`: `` `use_dora` is only valid for LoRA training. `` (the same
+    text for `use_rslora`, `pissa_init` and `loraplus_lr_ratio`); `hparams/parser.py:
+    _verify_model_args` for `adapter_name_or_path`: `Adapter is only valid for the LoRA method.`
 
     ## Fix safety
     No fix.
