@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PRE_COMMIT = shutil.which("pre-commit") or shutil.which(
+# The venv's pre-commit when pytest runs from it without it on PATH; resolved, since the
+# hooks run from another folder and a relative PATH entry would not find it there.
+FOUND = shutil.which("pre-commit") or shutil.which(
     "pre-commit", path=str(Path(sys.executable).parent)
 )
+PRE_COMMIT = str(Path(FOUND).resolve()) if FOUND else None
 pytestmark = [
     pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
     pytest.mark.skipif(
