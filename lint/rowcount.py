@@ -13,7 +13,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import stat
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,7 +189,38 @@ _BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 _BLANK_LINE_END = re.compile(rb"\n[ \t\r]*(?=\n)")
 
 
+# Above this size, GNU grep counts non-blank lines several times faster than Python can
+# (about wc -l's speed, where bytes.count plus the blank-line check reach a third of it).
+_GREP_FROM_BYTES = 32 << 20
+
+
+def _count_nonblank_lines_with_grep(path: str) -> int | None:
+    """Lines holding a non-whitespace byte, counted by grep in the C locale; None if unusable."""
+    grep = shutil.which("grep")
+    if grep is None:
+        return None
+    try:
+        done = subprocess.run(
+            [grep, "-c", "[^[:space:]]", "--", path],
+            capture_output=True,
+            env={**os.environ, "LC_ALL": "C"},  # bytes, not characters: much faster, same result
+            check=False,
+        )
+    except OSError:
+        return None
+    output = done.stdout.strip()
+    # grep exits 1 when no line matches (count 0) and 2 on errors.
+    if done.returncode not in (0, 1) or not output.isdigit():
+        return None
+    return int(output)
+
+
 def _count_json_lines(path: str, stream: IO[bytes]) -> int:
+    size = os.fstat(stream.fileno()).st_size
+    counted = _count_nonblank_lines_with_grep(path) if size >= _GREP_FROM_BYTES else None
+    if counted is not None:
+        _check_last_json_line(path, stream, counted)
+        return counted
     newlines = 0
     blank_lines = 0
     current_line_blank = True  # whether the line being read has only whitespace so far

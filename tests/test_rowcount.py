@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -269,3 +270,33 @@ def test_unwritable_cache_does_not_fail_a_count(
     blocker = write(tmp_path / "not-a-folder", "x")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # mkdir under a file fails
     assert count_rows(write(tmp_path / "rows.json", "[1]")) == 1
+
+
+@pytest.mark.skipif(shutil.which("grep") is None, reason="grep is not installed")
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1}\n{"a": 2}\n',
+        '{"a": 1}\n\n   \n{"a": 2}',  # blank and whitespace-only lines, no final newline
+        '{"a": 1}\r\n\r\n{"a": 2}\r\n{"a": 3}\r\n',
+        '\n\n{"a": "caf\u00e9"}\n',
+    ],
+)
+def test_large_json_lines_counted_by_grep_match_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text(text, encoding="utf-8")
+    by_python = count_rows(path, use_cache=False)
+    monkeypatch.setattr(rowcount, "_GREP_FROM_BYTES", 0)  # as if the file were large
+    assert count_rows(path, use_cache=False) == by_python
+
+
+def test_large_json_lines_fall_back_to_python_without_grep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\n\n{"a": 2}\n')
+    monkeypatch.setattr(rowcount, "_GREP_FROM_BYTES", 0)
+    monkeypatch.setattr(rowcount.shutil, "which", lambda name: None)
+    assert count_rows(path, use_cache=False) == 2
