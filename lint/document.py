@@ -192,6 +192,11 @@ def _unsafe_tag(node: yaml.Node, seen: set[int]) -> yaml.Node | None:
     return None
 
 
+def _short_tag(tag: str) -> str:
+    """`tag:yaml.org,2002:python/object` as it is written in a file: `!!python/object`."""
+    return "!!" + tag[len(YAML_TAG) :] if tag.startswith(YAML_TAG) else tag
+
+
 def _kind(node: yaml.Node) -> str:
     return {yaml.ScalarNode: "a value", yaml.SequenceNode: "a list"}.get(type(node), "a mapping")
 
@@ -347,7 +352,7 @@ def _build(source: Source, loader: str, yaml_loader: Any, root: yaml.MappingNode
             problems.append(
                 ReadProblem(
                     "EL004",
-                    f"`{key}` has the tag {unsafe.tag}; a safe loader refuses it and epochlint "
+                    f"`{key}` has the tag {_short_tag(unsafe.tag)}; a safe loader refuses it and epochlint "
                     "never constructs it. Write a plain value",
                     Span.of(unsafe),
                 )

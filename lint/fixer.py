@@ -26,7 +26,7 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "eval_steps": ("eval_strategy",),
     "save_strategy": ("eval_strategy", "save_steps"),
     "load_best_model_at_end": ("save_strategy", "eval_strategy"),
-    "metric_for_best_model": ("load_best_model_at_end", "eval_strategy"),
+    "metric_for_best_model": ("load_best_model_at_end", "eval_steps", "eval_strategy"),
     "early_stopping_steps": ("metric_for_best_model", "load_best_model_at_end", "eval_strategy"),
     "quantization_bit": ("finetuning_type",),
     "num_train_epochs": ("learning_rate", "gradient_accumulation_steps"),

@@ -409,7 +409,8 @@ def no_early_stopping(context: Context) -> Iterator[Finding]:
 
 
 def evaluation_interval(total: int, wanted: int) -> int:
-    return max(1, math.ceil(total / wanted))
+    """An eval_steps that evaluates at least `wanted` times in `total` steps."""
+    return max(1, total // wanted)
 
 
 @rule("EL407", "eval-never-runs", "warning", fix="suggested")
@@ -600,7 +601,7 @@ def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
     if config.value("logging_strategy") == "steps" and config.number("logging_steps") == 0:
         yield (
             "logging_steps",
-            "transformers stops with `logging strategy steps requires non-zero --logging_steps`",
+            "transformers stops because the steps strategy `requires non-zero --logging_steps`",
             Severity.ERROR,
         )
     val_size = config.number("val_size")
@@ -632,7 +633,7 @@ def value_out_of_range(context: Context) -> Iterator[Finding]:
 
     ## Why is this bad?
     Each either stops the run at start-up (`warmup_ratio must lie in range [0,1]`,
-    `logging strategy steps requires non-zero --logging_steps`) or trains nothing.
+    `requires non-zero --logging_steps`) or trains nothing.
 
     ## Example
     ```yaml

@@ -96,7 +96,7 @@ BAD_INPUTS = {
         "EL004",
         1,
         13,
-        "tag:yaml.org,2002:python/object/apply:os.getcwd",
+        "the tag !!python/object/apply:os.getcwd;",
     ),
     "custom tag": (b"lr: !Ref x\n", "EL004", 1, 5, "!Ref"),
     "invalid utf-8": (b"a: 1\nb: caf\xe9\n", "EL001", 2, 7, "invalid UTF-8"),
