@@ -352,8 +352,8 @@ def _build(source: Source, loader: str, yaml_loader: Any, root: yaml.MappingNode
             problems.append(
                 ReadProblem(
                     "EL004",
-                    f"`{key}` has the tag {_short_tag(unsafe.tag)}; a safe loader refuses it and epochlint "
-                    "never constructs it. Write a plain value",
+                    f"`{key}` has the tag {_short_tag(unsafe.tag)}; a safe loader refuses it "
+                    "and epochlint never constructs it. Write a plain value",
                     Span.of(unsafe),
                 )
             )
