@@ -356,3 +356,8 @@ def rule_command(code: str | None, show_all: bool) -> None:
     click.echo(f"# {found.code} {found.name}\n")
     click.echo(f"Default severity: {found.severity.value}. Fix: {found.fix or 'none'}.\n")
     click.echo(found.doc)
+
+
+from epochlint.plancommand import plan_command  # noqa: E402
+
+main.add_command(plan_command)

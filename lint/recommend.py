@@ -1,0 +1,393 @@
+"""A training schedule chosen from the guideline tables and the seed's presets (GUIDELINES §2, §5).
+
+The presets are the seed's "situational settings"; the guideline tables are what `check` enforces.
+Where they disagree (first-time's 3 epochs on LoRA below 1,000 rows, which wants 5-8; fast's
+500 steps on 300 rows, which is dozens of epochs) the tables win, because a recommended block must
+lint clean, and the comment on that line says what was changed and why. Every number is worked
+out with the same arithmetic as `plan.build_plan`, so the comments quote the steps the run will
+really make.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from epochlint.diagnostic import format_value, thousands
+from epochlint.plan import split_validation
+from epochlint.versions import Version
+
+PRESETS = ("first-time", "fast", "production", "research")
+METHODS = ("lora", "qlora", "full")
+METHOD_NAMES = {"lora": "LoRA", "qlora": "QLoRA", "full": "full fine-tuning"}
+# LLaMA-Factory's key order and `###` blocks, so a printed block reads like its examples.
+SECTIONS = ("method", "dataset", "train", "output", "eval")
+# transformers 5.15 removed warmup_ratio; from 5.0 a warmup_steps below 1 is the same fraction.
+WARMUP_RATIO_REMOVED = Version(5, 15)
+VAL_SIZE = 0.1
+# The seed's monitoring defaults: log every 50 steps, evaluate and save every 200.
+SEED_LOGGING_STEPS = 50
+
+
+@dataclass(frozen=True)
+class Preset:
+    epochs: float | None  # None: the preset caps the run with max_steps instead
+    max_steps: int | None
+    per_device: int
+    accumulation: int
+    evaluation: str  # "epoch", "steps", or "when-needed" (only where the guidelines demand it)
+    eval_steps: int | None
+    best_model: bool
+    patience: int | None  # early_stopping_steps
+    logging_steps: int
+    max_samples: int | None = None
+    report_to: str | None = None
+
+
+PRESET_SETTINGS = {
+    "first-time": Preset(3, None, 4, 2, "epoch", None, True, 2, SEED_LOGGING_STEPS),
+    "fast": Preset(None, 500, 8, 1, "when-needed", None, False, None, SEED_LOGGING_STEPS, 5000),
+    "production": Preset(5, None, 8, 2, "steps", 100, True, 3, SEED_LOGGING_STEPS),
+    # The seed gives research no batch: the first-time batch, the seed's general example.
+    "research": Preset(None, 2000, 4, 2, "steps", 100, False, None, 10, report_to="tensorboard"),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    value: Any
+    why: str
+    section: str
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    settings: tuple[Setting, ...]
+    # Keys that contradict the block when a config already has them, and why they go.
+    removals: tuple[tuple[str, str], ...]
+    headline: str
+    notes: tuple[str, ...]
+    total_steps: int
+    steps_per_epoch: int
+
+    def value(self, key: str) -> Any:
+        return next((s.value for s in self.settings if s.key == key), None)
+
+
+@dataclass(frozen=True)
+class Request:
+    dataset_rows: int  # rows as stored (before max_samples and the val_size split)
+    method: str  # lora, qlora, full (oft and freeze follow LoRA's row of the tables)
+    world_size: int
+    preset: str
+    guidelines: dict[str, Any]
+    transformers: Version
+    finetuning_type: str | None = None  # the config's own spelling (oft, freeze), if any
+    eval_dataset: bool = False  # the config evaluates on a separate dataset, not a split
+
+
+def tier_of(rows: int, guidelines: dict[str, Any]) -> str:
+    tiers = guidelines["dataset_tiers"]
+    if rows < tiers["small_below"]:
+        return "small"
+    if rows > tiers["large_above"]:
+        return "large"
+    return "medium"
+
+
+def method_row(method: str) -> str:
+    return method if method in ("qlora", "full") else "lora"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{thousands(count)} {word}{'' if count == 1 else 's'}"
+
+
+def span(low: float, high: float) -> str:
+    return f"{format_value(low).removesuffix('.0')}-{format_value(high).removesuffix('.0')}"
+
+
+def whole(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def steps_per_epoch(train_rows: int, per_device: int, accumulation: int, world: int) -> int:
+    """GUIDELINES §1: ceil(ceil(N / (batch x GPUs)) / accumulation), at least 1."""
+    batches = math.ceil(train_rows / (per_device * world))
+    return max(math.ceil(batches / accumulation), 1)
+
+
+def interval(preferred: int, total: int, wanted: int) -> int:
+    """The preset's interval when it gives `wanted` events in the run; else one that does."""
+    if total // preferred >= wanted:
+        return preferred
+    return max(1, total // wanted)
+
+
+def recommend(request: Request) -> Recommendation:
+    preset = PRESET_SETTINGS[request.preset]
+    guidelines = request.guidelines
+    row = method_row(request.method)
+    name = METHOD_NAMES.get(request.method, request.method)
+    world = request.world_size
+    notes: list[str] = []
+
+    used_rows = request.dataset_rows
+    if preset.max_samples is not None and used_rows > preset.max_samples:
+        used_rows = preset.max_samples
+        notes.append(
+            f"max_samples keeps {thousands(used_rows)} of the {thousands(request.dataset_rows)} "
+            "rows; the schedule below is for those"
+        )
+
+    def shape(evaluate: bool, per_device: int, accumulation: int) -> tuple[int, int, int, str]:
+        held_out = evaluate and not request.eval_dataset
+        train_rows, eval_rows = split_validation(used_rows, VAL_SIZE if held_out else 0.0)
+        per_epoch = steps_per_epoch(train_rows, per_device, accumulation, world)
+        return train_rows, eval_rows, per_epoch, tier_of(train_rows, guidelines)
+
+    def length(per_epoch: int, tier: str) -> tuple[float, int, str]:
+        """(epochs, total steps, why) for the preset, kept inside the guideline range."""
+        low, high = (float(edge) for edge in guidelines["epochs"][row][tier])
+        where = f"{name} on {{rows}} training rows ({tier}): {span(low, high)} epochs"
+        if preset.epochs is not None:
+            epochs = min(max(preset.epochs, low), high)
+            why = where
+            if epochs != preset.epochs:
+                verb = "raised" if epochs > preset.epochs else "lowered"
+                why += (
+                    f"; the {request.preset} preset's {format_value(preset.epochs)} is {verb} "
+                    "into the range"
+                )
+            return epochs, math.ceil(epochs * per_epoch), why
+        assert preset.max_steps is not None
+        cap = math.floor(high * per_epoch)
+        steps = min(preset.max_steps, cap)
+        implied = steps / per_epoch
+        if steps < preset.max_steps:
+            why = (
+                f"the {request.preset} preset's {thousands(preset.max_steps)} steps would be "
+                f"{thousands(round(preset.max_steps / per_epoch, 1))} epochs; {where}, so "
+                f"capped at {thousands(steps)} steps ({thousands(round(implied, 2))} epochs)"
+            )
+        else:
+            why = (
+                f"{request.preset} preset: {thousands(steps)} steps = "
+                f"{thousands(round(implied, 2))} epochs of {{rows}} training rows ({tier})"
+            )
+        return implied, steps, why
+
+    evaluate = preset.evaluation != "when-needed"
+    per_device, accumulation = preset.per_device, preset.accumulation
+    batch_note = ""
+    for _ in range(2):  # "when-needed" evaluation is decided once the length is known
+        train_rows, eval_rows, per_epoch, tier = shape(evaluate, per_device, accumulation)
+        epochs, total, length_why = length(per_epoch, tier)
+        # Many GPUs on little data: shrink the batch until the run has enough steps (EL205).
+        while total < guidelines["too_few_steps_below"] and (accumulation > 1 or per_device > 1):
+            if accumulation > 1:
+                accumulation = max(1, accumulation // 2)
+            else:
+                per_device = max(1, per_device // 2)
+            train_rows, eval_rows, per_epoch, tier = shape(evaluate, per_device, accumulation)
+            epochs, total, length_why = length(per_epoch, tier)
+            batch_note = (
+                f"; the {request.preset} preset's {preset.per_device} x {preset.accumulation} "
+                f"would leave fewer than {guidelines['too_few_steps_below']} steps"
+            )
+        if evaluate:
+            break
+        guided = min(epochs, float(guidelines["epochs"][row][tier][1]))
+        if tier == "small" or guided >= guidelines["early_stopping_epochs_from"]:
+            evaluate = True
+        else:
+            break
+    if total < guidelines["too_few_steps_below"]:
+        notes.append(
+            f"only {plural(total, 'optimizer step')}: too little data for "
+            f"{plural(world, 'GPU')}; epochlint will report EL205"
+        )
+    length_why = length_why.replace("{rows}", thousands(train_rows))
+    effective = per_device * accumulation * world
+
+    settings: list[Setting] = []
+
+    def add(key: str, value: Any, why: str, section: str) -> None:
+        settings.append(Setting(key, value, why, section))
+
+    finetuning = request.finetuning_type or ("lora" if row != "full" else "full")
+    add("finetuning_type", finetuning, f"{name}", "method")
+    if request.method == "qlora":
+        add("quantization_bit", 4, "QLoRA is LoRA on a 4-bit quantized model", "method")
+
+    if preset.max_samples is not None:
+        truncates = request.dataset_rows > preset.max_samples
+        add(
+            "max_samples",
+            preset.max_samples,
+            f"{request.preset} preset: at most {thousands(preset.max_samples)} rows per dataset"
+            + ("" if truncates else f" (all {thousands(request.dataset_rows)} are used)"),
+            "dataset",
+        )
+    if evaluate and not request.eval_dataset:
+        add(
+            "val_size",
+            VAL_SIZE,
+            f"holds out {thousands(eval_rows)} rows for evaluation "
+            f"({thousands(train_rows)} left to train on)",
+            "dataset",
+        )
+
+    add(
+        "per_device_train_batch_size",
+        per_device,
+        f"{request.preset} preset"
+        + (f": {preset.per_device}, halved" if per_device != preset.per_device else "")
+        + batch_note,
+        "train",
+    )
+    add(
+        "gradient_accumulation_steps",
+        accumulation,
+        f"effective batch {per_device} x {accumulation} x {plural(world, 'GPU')} = {effective}: "
+        f"{plural(per_epoch, 'step')} per epoch",
+        "train",
+    )
+    band = guidelines["learning_rate"][row]
+    add(
+        "learning_rate",
+        float(band["typical"]),
+        f"typical for {name} (the guideline band is "
+        f"{format_value(float(band['low']))} to {format_value(float(band['high']))})",
+        "train",
+    )
+    if preset.epochs is not None:
+        add("num_train_epochs", whole(epochs), f"{length_why}; {plural(total, 'step')}", "train")
+    else:
+        add("max_steps", total, length_why, "train")
+    add("lr_scheduler_type", "cosine", "decays smoothly to 0 after warmup", "train")
+    fraction = float(guidelines["warmup_fix_fraction"])
+    warmup = math.ceil(total * fraction)
+    warmup_why = (
+        f"{fraction:.0%} of {plural(total, 'step')} = {thousands(warmup)} "
+        f"(at most {float(guidelines['warmup_max_fraction']):.0%})"
+    )
+    if request.transformers >= WARMUP_RATIO_REMOVED:
+        add("warmup_steps", fraction, warmup_why + "; a value below 1 is a fraction", "train")
+    else:
+        add("warmup_ratio", fraction, warmup_why, "train")
+
+    wanted_logs = guidelines["min_log_points"]
+    logging = interval(preset.logging_steps, total, wanted_logs)
+    add(
+        "logging_steps",
+        logging,
+        f"{plural(total // logging, 'loss point')}"
+        + (
+            ""
+            if logging == preset.logging_steps
+            else f" ({preset.logging_steps} would log too few)"
+        ),
+        "output",
+    )
+
+    removals: list[tuple[str, str]] = []
+    wanted_evals = guidelines["evaluations_wanted"]
+    if preset.evaluation == "steps":
+        assert preset.eval_steps is not None
+        every = interval(preset.eval_steps, total, wanted_evals)
+        evaluations = total // every
+        shortened = "" if every == preset.eval_steps else f" ({preset.eval_steps} is too sparse)"
+        add("save_strategy", "steps", "a checkpoint at every evaluation", "output")
+        add(
+            "save_steps",
+            every,
+            "the same as eval_steps, so the best evaluation has a checkpoint",
+            "output",
+        )
+        add("eval_strategy", "steps", f"{plural(evaluations, 'evaluation')} in the run", "eval")
+        add("eval_steps", every, f"{request.preset} preset: every {every} steps{shortened}", "eval")
+    elif evaluate:
+        entered = math.ceil(epochs)
+        add("save_strategy", "epoch", "a checkpoint at every evaluation", "output")
+        add("eval_strategy", "epoch", f"{plural(entered, 'evaluation')}, one per epoch", "eval")
+        for stale in ("eval_steps", "save_steps"):
+            removals.append((stale, "ignored with the epoch strategy"))
+    else:
+        add(
+            "save_strategy",
+            "no",
+            "a quick experiment keeps only the final model, which LLaMA-Factory saves at the end",
+            "output",
+        )
+        add(
+            "eval_strategy",
+            "no",
+            f"{thousands(round(epochs, 2))} epochs on {tier} data: the guidelines do not need "
+            "evaluation for a quick experiment",
+            "eval",
+        )
+        for stale in ("eval_steps", "save_steps", "val_size"):
+            removals.append((stale, "nothing is evaluated or saved during a quick experiment"))
+    if preset.best_model and evaluate:
+        add(
+            "load_best_model_at_end",
+            True,
+            "keeps the checkpoint with the lowest eval loss (and is the metric for early stopping)",
+            "eval",
+        )
+    else:
+        removals.append(("load_best_model_at_end", f"the {request.preset} preset keeps the last"))
+    if preset.patience is not None and evaluate:
+        add(
+            "early_stopping_steps",
+            preset.patience,
+            f"stop after {preset.patience} evaluations without improvement",
+            "eval",
+        )
+    else:
+        removals.append(("early_stopping_steps", f"the {request.preset} preset runs to the end"))
+    if preset.report_to is not None:
+        add(
+            "report_to",
+            preset.report_to,
+            f"{request.preset} preset: loss curves to compare runs",
+            "output",
+        )
+    if preset.epochs is not None:
+        removals.append(("max_steps", "it would override num_train_epochs"))
+    else:
+        removals.append(("num_train_epochs", "max_steps overrides it"))
+    other_warmup = (
+        "warmup_ratio" if request.transformers >= WARMUP_RATIO_REMOVED else "warmup_steps"
+    )
+    removals.append((other_warmup, "the warmup is set once, above"))
+
+    order = {section: index for index, section in enumerate(SECTIONS)}
+    ordered = sorted(settings, key=lambda s: order[s.section])  # stable inside a section
+    headline = (
+        f"{name} on {thousands(request.dataset_rows)} rows, {plural(world, 'GPU')}, preset "
+        f"{request.preset}, transformers {request.transformers}: "
+        f"{plural(per_epoch, 'step')} per epoch, {plural(total, 'step')} in total"
+    )
+    return Recommendation(tuple(ordered), tuple(removals), headline, tuple(notes), total, per_epoch)
+
+
+def render(recommendation: Recommendation, with_method: bool = True) -> str:
+    """The block as YAML with `### section` headers and a `# why` on every line."""
+    from epochlint.yamledit import format_scalar
+
+    lines = [f"# epochlint recommend: {recommendation.headline}"]
+    lines += [f"# note: {note}" for note in recommendation.notes]
+    shown = [s for s in recommendation.settings if with_method or s.section != "method"]
+    written = {s.key: f"{s.key}: {format_scalar(s.value)}" for s in shown}
+    width = max(len(text) for text in written.values())
+    section = None
+    for setting in shown:
+        if setting.section != section:
+            section = setting.section
+            lines.append(f"### {section}")
+        lines.append(f"{written[setting.key]:<{width}}  # {setting.why}")
+    return "\n".join(lines) + "\n"
