@@ -358,6 +358,10 @@ def rule_command(code: str | None, show_all: bool) -> None:
     click.echo(found.doc)
 
 
+from epochlint.diagnosecommand import diagnose_command  # noqa: E402
+
+main.add_command(diagnose_command)
+
 from epochlint.plancommand import plan_command  # noqa: E402
 
 main.add_command(plan_command)

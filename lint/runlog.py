@@ -1,0 +1,218 @@
+"""Read a training run's logs into one series of points, whichever file wrote them.
+
+Hugging Face's Trainer keeps `log_history` in `trainer_state.json` (in the output folder at the
+end, and in every `checkpoint-N/` while it runs); LLaMA-Factory's LogCallback also appends one
+JSON line per log event to `trainer_log.jsonl` in the output folder (reference/llamafactory.md
+§e). Both hold the same events under different names (`step`/`current_steps`,
+`learning_rate`/`lr`); this module turns either into a `RunLog`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = "trainer_state.json"
+LLAMAFACTORY_LOG = "trainer_log.jsonl"
+# Configs LLaMA-Factory or a person leaves in an output folder, most specific first.
+CONFIG_NAMES = ("training_args.yaml", "train.yaml", "config.yaml")
+CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+
+
+class RunLogError(Exception):
+    """A log that cannot be read; the message names the file (and line) and says why."""
+
+
+@dataclass(frozen=True)
+class Point:
+    step: int
+    epoch: float | None
+    loss: float | None = None  # train loss (averaged over the logging interval)
+    eval_loss: float | None = None
+    learning_rate: float | None = None
+    grad_norm: float | None = None
+
+
+@dataclass
+class RunLog:
+    path: str  # the file that was read
+    source: str  # "trainer_state.json" or "trainer_log.jsonl"
+    points: list[Point] = field(default_factory=list)
+    max_steps: int | None = None  # the run's planned total, when the log says it
+    num_train_epochs: float | None = None
+    config_path: str | None = None  # a training config found beside the log
+
+    @property
+    def train(self) -> list[Point]:
+        return [point for point in self.points if point.loss is not None]
+
+    @property
+    def evals(self) -> list[Point]:
+        return [point for point in self.points if point.eval_loss is not None]
+
+    @property
+    def last_step(self) -> int:
+        return max((point.step for point in self.points), default=0)
+
+    @property
+    def steps_per_epoch(self) -> float | None:
+        """Optimizer steps per epoch, from the furthest point that has both (they are exact)."""
+        for point in sorted(self.points, key=lambda p: p.step, reverse=True):
+            if point.epoch and point.step:
+                return point.step / point.epoch
+        return None
+
+
+def _number(value: Any) -> float | None:
+    """A logged number; NaN and infinity are kept, because they are what divergence looks like."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _step(value: Any) -> int | None:
+    number = _number(value)
+    if number is None or not math.isfinite(number):
+        return None
+    return int(number)
+
+
+def find_log(path: Path) -> Path:
+    """The log file for a path: the file itself, or what an output or checkpoint folder holds.
+
+    In an output folder the final trainer_state.json wins; while a LLaMA-Factory run is still
+    going only trainer_log.jsonl is current; otherwise the latest checkpoint's state is.
+    """
+    if path.is_file():
+        return path
+    if not path.is_dir():
+        raise RunLogError(f"{path}: no such file or folder")
+    for name in (STATE_FILE, LLAMAFACTORY_LOG):
+        if (path / name).is_file():
+            return path / name
+    checkpoints = []
+    for child in path.iterdir():
+        match = CHECKPOINT.match(child.name)
+        if match and (child / STATE_FILE).is_file():
+            checkpoints.append((int(match.group(1)), child / STATE_FILE))
+    if checkpoints:
+        return max(checkpoints)[1]
+    raise RunLogError(
+        f"{path}: no {STATE_FILE}, {LLAMAFACTORY_LOG} or checkpoint-*/{STATE_FILE} in this folder"
+    )
+
+
+def find_config(log_file: Path) -> Path | None:
+    """A training config beside the log (or beside the checkpoint folder that holds it)."""
+    folders = [log_file.parent]
+    if CHECKPOINT.match(log_file.parent.name):
+        folders.append(log_file.parent.parent)
+    for folder in folders:
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def read_run(path: Path) -> RunLog:
+    log_file = find_log(path)
+    try:
+        text = log_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise RunLogError(f"{log_file}: cannot read: {reason}") from None
+    if log_file.suffix == ".jsonl":
+        run = _read_llamafactory_log(text, str(log_file))
+    else:
+        run = _read_trainer_state(text, str(log_file))
+    found = find_config(log_file)
+    run.config_path = str(found) if found else None
+    return run
+
+
+def _without_restarts(points: list[Point]) -> list[Point]:
+    """A resumed run logs again from its checkpoint's step: keep only the latest attempt."""
+    kept: list[Point] = []
+    for point in points:
+        last_train = max((p.step for p in kept if p.loss is not None), default=0)
+        if point.loss is not None and point.step < last_train:
+            kept = [p for p in kept if p.step < point.step]
+        kept.append(point)
+    return kept
+
+
+def _read_trainer_state(text: str, path: str) -> RunLog:
+    try:
+        state = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RunLogError(f"{path}:{error.lineno}:{error.colno}: not JSON: {error.msg}") from None
+    if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
+        raise RunLogError(f"{path}: no `log_history` list: not a Trainer's {STATE_FILE}")
+    points = []
+    for index, entry in enumerate(state["log_history"]):
+        if not isinstance(entry, dict):
+            raise RunLogError(f"{path}: log_history[{index}] is not an object")
+        step = _step(entry.get("step"))
+        if step is None:
+            continue
+        point = Point(
+            step=step,
+            epoch=_number(entry.get("epoch")),
+            loss=_number(entry.get("loss")),
+            eval_loss=_number(entry.get("eval_loss")),
+            learning_rate=_number(entry.get("learning_rate")),
+            grad_norm=_number(entry.get("grad_norm")),
+        )
+        if point.loss is not None or point.eval_loss is not None:
+            points.append(point)
+    max_steps = _step(state.get("max_steps"))
+    return RunLog(
+        path,
+        STATE_FILE,
+        _without_restarts(points),
+        max_steps=max_steps if max_steps and max_steps > 0 else None,
+        num_train_epochs=_number(state.get("num_train_epochs")),
+    )
+
+
+def _read_llamafactory_log(text: str, path: str) -> RunLog:
+    points = []
+    max_steps = None
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as error:
+            if number == len(lines):
+                continue  # the line a running trainer is writing right now
+            raise RunLogError(f"{path}:{number}:{error.colno}: not JSON: {error.msg}") from None
+        if not isinstance(entry, dict):
+            raise RunLogError(f"{path}:{number}: not a JSON object")
+        max_steps = _step(entry.get("total_steps")) or max_steps
+        step = _step(entry.get("current_steps"))
+        if step is None:
+            continue
+        point = Point(
+            step=step,
+            epoch=_number(entry.get("epoch")),
+            loss=_number(entry.get("loss")),
+            eval_loss=_number(entry.get("eval_loss")),
+            learning_rate=_number(entry.get("lr")),
+        )
+        # Lines without a loss are progress ticks (prediction, the final summary).
+        if point.loss is not None or point.eval_loss is not None:
+            points.append(point)
+    return RunLog(path, LLAMAFACTORY_LOG, _without_restarts(points), max_steps=max_steps)
