@@ -8,15 +8,12 @@ disk so linting the same config twice does not read the data again.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
 import re
 import shutil
 import stat
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -196,6 +193,8 @@ _GREP_FROM_BYTES = 32 << 20
 
 def _count_nonblank_lines_with_grep(path: str) -> int | None:
     """Lines holding a non-whitespace byte, counted by grep in the C locale; None if unusable."""
+    import subprocess  # here, not at the top: most runs read a cached count and never need it
+
     grep = shutil.which("grep")
     if grep is None:
         return None
@@ -388,6 +387,8 @@ def _count_json_array(path: str, stream: IO[bytes], start_offset: int) -> int:
 
 
 def _count_csv(path: str) -> int:
+    import csv
+
     # pandas (datasets' csv builder) has no field size limit; the csv module's default 128 KiB
     # would reject long text fields that train fine.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
@@ -479,6 +480,8 @@ def _cache_get(absolute_path: str, file_stat: os.stat_result) -> int | None:
 
 
 def _cache_put(absolute_path: str, file_stat: os.stat_result, rows: int) -> None:
+    import tempfile
+
     entry = {**_fingerprint(absolute_path, file_stat), "rows": rows}
     try:
         target = _cache_file(absolute_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -37,9 +37,59 @@ def _validator(dialect: Dialect) -> Any:
     return jsonschema.Draft4Validator(schema)
 
 
+# The keywords `_surely_valid` understands; a schema using any other one goes to jsonschema.
+PRECHECKED_KEYWORDS = frozenset({"type", "enum", "default", "description"})
+TOP_LEVEL_KEYWORDS = frozenset({"$schema", "title", "description", "type", "properties"})
+# Draft 4 types, narrowed so that a match is valid for jsonschema too (integer: no 1.0, no True).
+SURELY_OF_TYPE: dict[str, Callable[[Any], bool]] = {
+    "integer": lambda value: type(value) is int,
+    "number": lambda value: type(value) in (int, float),
+    "string": lambda value: type(value) is str,
+    "boolean": lambda value: type(value) is bool,
+    "null": lambda value: value is None,
+    "array": lambda value: type(value) is list,
+    "object": lambda value: type(value) is dict,
+}
+
+
+@cache
+def _prechecks(dialect: Dialect) -> bool:
+    """Whether `_surely_valid` understands every keyword of the dialect's schema."""
+    schema = dialect.schema
+    top = {key for key in schema if not key.startswith("x-")} - {"additionalProperties"}
+    if not top <= TOP_LEVEL_KEYWORDS or schema.get("type", "object") != "object":
+        return False
+    return all(
+        {key for key in spec if not key.startswith("x-")} <= PRECHECKED_KEYWORDS
+        for spec in dialect.properties.values()
+    )
+
+
+def _surely_valid(value: Any, spec: dict[str, Any] | None) -> bool:
+    """True only if jsonschema would find no error in `value`; False means "ask jsonschema"."""
+    if spec is None:
+        return True  # an unknown key: EL101's business, additionalProperties allows it
+    kinds = spec.get("type")
+    if kinds is not None:
+        names = [kinds] if isinstance(kinds, str) else kinds
+        checks = [SURELY_OF_TYPE.get(name) for name in names]
+        if not any(check is not None and check(value) for check in checks):
+            return False
+    if "enum" in spec:
+        return any(type(choice) is type(value) and choice == value for choice in spec["enum"])
+    return True
+
+
 def schema_errors(context: Context, kind: str) -> dict[str, Any]:
     """Top-level keys whose value fails the dialect's JSON Schema `kind` check (type, enum)."""
     data = {key: entry.value for key, entry in context.document.entries.items() if not entry.merged}
+    dialect = context.config.dialect
+    if _prechecks(dialect) and all(
+        _surely_valid(value, dialect.properties.get(key)) for key, value in data.items()
+    ):
+        # The common case, a valid config, is proven without importing jsonschema (150 ms on a
+        # slow machine); any doubt, and every error message, is still jsonschema's.
+        return {}
     failing: dict[str, Any] = {}
     for error in _validator(context.config.dialect).iter_errors(data):
         if error.validator == kind and len(error.absolute_path) == 1:
