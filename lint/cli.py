@@ -365,3 +365,7 @@ main.add_command(diagnose_command)
 from epochlint.plancommand import plan_command  # noqa: E402
 
 main.add_command(plan_command)
+
+from epochlint.recommendcommand import recommend_command  # noqa: E402
+
+main.add_command(recommend_command)
