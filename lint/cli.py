@@ -24,6 +24,7 @@ from epochlint.engine import (
     check_path,
     exit_code,
 )
+from epochlint.overrides import check_path_with_overrides, split_overrides
 from epochlint.settings import Settings, SettingsError
 from epochlint.versions import Version
 
@@ -171,6 +172,9 @@ def check(
     """Check training configs (a path of `-` reads standard input)."""
     if not paths:
         raise click.UsageError("give at least one config file (or `-` for standard input)")
+    paths, overrides = split_overrides(paths)  # `cfg.yaml key=value ...` as llamafactory-cli
+    if overrides and (len(paths) != 1 or paths[0] == "-" or fix or diff):
+        raise click.UsageError("key=value overrides apply to one config file, without --fix/--diff")
     if config_path and isolated:
         raise click.UsageError("--config and --isolated contradict each other; give one")
     transformers = None
@@ -213,6 +217,8 @@ def check(
         report_stream = sys.stderr if "-" in paths and not diff else sys.stdout
     else:
         results = [_check_one(path, settings, stdin_filename) for path, settings in per_path]
+        if overrides and per_path:
+            results = check_path_with_overrides(per_path[0][0], per_path[0][1], overrides)
         footer, status, report_stream = None, exit_code(results), sys.stdout
     if output_format is None and os.environ.get("GITHUB_ACTIONS") == "true":
         from epochlint.formats import github
