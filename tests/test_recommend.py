@@ -1,0 +1,156 @@
+"""`epochlint recommend`: every preset x method x data tier gives a block that lints clean."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import lint
+
+from epochlint.cli import main
+from epochlint.diagnostic import Severity
+from epochlint.recommend import METHODS, PRESETS
+
+PINNED = ("--transformers-version", "5.8.0", "--isolated")
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
+BASE = (
+    "model_name_or_path: meta-llama/Llama-3.1-8B-Instruct\nstage: sft\ndo_train: true\n"
+    "dataset: my_data\ntemplate: llama3\noutput_dir: saves/run\nbf16: true\n"
+)
+TIERS = {"small": 300, "medium": 3000, "large": 50_000}
+
+
+def recommend(*args: str) -> Result:
+    return CliRunner().invoke(main, ["recommend", *args, *PINNED])
+
+
+@pytest.mark.parametrize("gpus", [1, 8])
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("preset", PRESETS)
+def test_recommended_block_passes_check(preset: str, method: str, tier: str, gpus: int) -> None:
+    rows = TIERS[tier]
+    shown = recommend(
+        "--dataset-size", str(rows), "--method", method, "--preset", preset, "--num-gpus", str(gpus)
+    )
+    assert shown.exit_code == 0, shown.output
+    result = lint(BASE + shown.output, dataset_size=rows, world_size=gpus)
+    serious = [
+        (d.rule, d.message)
+        for d in result.diagnostics
+        if d.severity in (Severity.ERROR, Severity.WARNING)
+    ]
+    assert serious == []
+    settings = [line for line in shown.output.splitlines() if not line.startswith("#")]
+    assert settings and all("  # " in line for line in settings)  # every line says why
+
+
+def block(output: str) -> dict[str, str]:
+    """key -> (value, why) as printed."""
+    found = {}
+    for line in output.splitlines():
+        if line.startswith("#") or ": " not in line:
+            continue
+        key, rest = line.split(": ", 1)
+        found[key] = rest.strip()
+    return found
+
+
+def test_first_time_on_small_lora_data_is_raised_into_the_range_and_says_so() -> None:
+    shown = block(recommend("--dataset-size", "300", "--method", "lora").output)
+    value, why = shown["num_train_epochs"].split("#", 1)
+    assert value.strip() == "5"
+    assert "LoRA on 270 training rows (small): 5-8 epochs" in why
+    assert "first-time preset's 3 is raised into the range" in why
+
+
+def test_fast_on_small_data_caps_max_steps_at_the_epoch_range() -> None:
+    shown = block(recommend("--dataset-size", "300", "--method", "lora", "--preset", "fast").output)
+    value, why = shown["max_steps"].split("#", 1)
+    assert value.strip() == "272"  # 8 epochs of ceil(270 / 8) = 34 steps
+    assert "500 steps would be 14.7 epochs" in why and "capped at 272 steps" in why
+    assert shown["eval_strategy"].startswith("epoch")  # small data: overfitting must be seen
+
+
+def test_floats_are_written_for_every_loader() -> None:
+    shown = block(recommend("--dataset-size", "3000", "--method", "qlora").output)
+    assert shown["learning_rate"].startswith("2.0e-4 ")
+    assert shown["quantization_bit"].startswith("4 ")
+
+
+def test_transformers_without_warmup_ratio_gets_warmup_steps() -> None:
+    args = ("--dataset-size", "3000", "--method", "lora")
+    shown = CliRunner().invoke(
+        main, ["recommend", *args, "--transformers-version", "5.15.0", "--isolated"]
+    )
+    assert "warmup_steps: 0.1" in shown.output and "warmup_ratio" not in shown.output
+
+
+def test_without_a_size_or_config_it_asks_for_one() -> None:
+    shown = recommend("--method", "lora")
+    assert shown.exit_code == 2 and "--dataset-size" in shown.output
+
+
+@pytest.fixture
+def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The quick-start example, copied with its data, run from its folder as LLaMA-Factory is."""
+    folder = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, folder)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return folder / "train_lora.yaml"
+
+
+def test_reads_rows_and_method_from_the_config(example: Path) -> None:
+    shown = recommend(str(example), "--preset", "production")
+    assert shown.exit_code == 0, shown.output
+    assert "LoRA on 1,200 rows" in shown.output
+    assert "num_train_epochs: 5" in shown.output
+
+
+def test_apply_merges_only_the_schedule_lines_and_lints(example: Path) -> None:
+    before = example.read_text()
+    shown = recommend("--apply", str(example), "--preset", "first-time")
+    after = example.read_text()
+    assert "changed num_train_epochs: 10 -> 3" in shown.output
+    assert "added   early_stopping_steps: 2" in shown.output
+    assert "num_train_epochs: 3\n" in after
+    # comments and untouched keys stay byte for byte
+    assert "# A customer-support chatbot" in after and "lora_target: all\n" in after
+    assert "early_stopping_patience: 2  # the guide's name" in after
+    result = lint(after)  # rows come from the copied dataset_info.json
+    left = {d.rule for d in result.diagnostics if d.severity != Severity.INFO}
+    assert left == {"EL101"}  # the tutorial key the recommendation is not about
+    assert shown.exit_code == 1
+    assert before != after
+
+
+def test_apply_with_diff_writes_nothing(example: Path) -> None:
+    before = example.read_text()
+    shown = recommend("--apply", str(example), "--diff")
+    assert "-num_train_epochs: 10" in shown.output and "+num_train_epochs: 3" in shown.output
+    assert example.read_text() == before
+
+
+def test_apply_never_touches_a_file_that_does_not_parse(tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("do_train: true\nnum_train_epochs: [3\n")
+    shown = recommend("--apply", str(path), "--dataset-size", "1000")
+    assert shown.exit_code == 2
+    assert path.read_text() == "do_train: true\nnum_train_epochs: [3\n"
+
+
+def test_apply_refuses_another_method_than_the_configs(example: Path) -> None:
+    before = example.read_text()
+    shown = recommend("--apply", str(example), "--method", "full")
+    assert shown.exit_code == 2 and "fine-tunes with LoRA" in shown.output
+    assert example.read_text() == before
+
+
+def test_preference_stages_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dpo.yaml"
+    path.write_text(BASE.replace("stage: sft", "stage: dpo"))
+    shown = recommend(str(path), "--dataset-size", "1000")
+    assert shown.exit_code == 2 and "recommend covers SFT" in shown.output
