@@ -375,3 +375,7 @@ main.add_command(plan_command)
 from epochlint.recommendcommand import recommend_command  # noqa: E402
 
 main.add_command(recommend_command)
+
+from epochlint.guardcommand import guard_command  # noqa: E402
+
+main.add_command(guard_command)
