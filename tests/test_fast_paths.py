@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from epochlint import versions
+from epochlint.cli import main
 from epochlint.rules.keys import _prechecks, _surely_valid
 from epochlint.training import llamafactory
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
 
 
 def test_installed_transformers_is_what_importlib_metadata_finds() -> None:
@@ -78,3 +85,59 @@ def test_a_value_the_precheck_passes_is_valid_for_jsonschema(key: str, value: An
     validator = jsonschema.Draft4Validator({"type": "object", "properties": {key: spec}})
     if _surely_valid(value, spec):
         assert list(validator.iter_errors({key: value})) == []
+
+
+def _console_script(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key != "GITHUB_ACTIONS"}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "epochlint"), *arguments],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_plain_paths_skip_the_click_cli() -> None:
+    probe = (
+        "import sys\n"
+        "sys.argv = ['epochlint', 'check', 'train_lora.yaml']\n"
+        "from epochlint.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(repr(sorted(m for m in ('click', 'jsonschema', 'epochlint.cli') "
+        "if m in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=EXAMPLES, capture_output=True, text=True, timeout=60
+    )
+    assert done.stderr == "[]"
+    assert "EL201" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["check", "train_lora.yaml"],
+        ["train_lora.yaml", "data/../train_lora.yaml"],
+        ["missing.yaml", "train_lora.yaml"],
+        ["folder.yaml"],
+        ["binary.yaml", "clean.yml"],
+        ["accelerate.yaml"],
+    ],
+)
+def test_the_fast_path_reports_what_the_click_cli_reports(
+    arguments: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("train_lora.yaml", "data"):
+        os.symlink(EXAMPLES / name, tmp_path / name)
+    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / "binary.yaml").write_bytes(b"\x7fELF\x00\x01")
+    (tmp_path / "clean.yml").write_text("model_name_or_path: m\nstage: sft\n\x1b[31m: 1\n")
+    (tmp_path / "accelerate.yaml").write_text("compute_environment: LOCAL_MACHINE\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    fast = _console_script(*arguments, cwd=tmp_path)
+    slow = CliRunner().invoke(main, arguments, color=False)
+    assert (fast.stdout, fast.returncode) == (slow.stdout, slow.exit_code)
+    assert "Traceback" not in fast.stdout + fast.stderr

@@ -1,0 +1,95 @@
+"""The `epochlint` console script.
+
+A pre-commit hook runs `epochlint check a.yaml b.yaml` on every commit, so that run has to start
+faster than the YAML linter next to it. The click CLI (`epochlint.cli`) costs about 40 ms to
+import, with click itself and every command's module, before one file is read. A run that is
+nothing but YAML paths with the default options is therefore done here, the way `check` does it
+with no options; anything else (an option, stdin, a subcommand, colour) goes to the click CLI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+# What `check` does with colour off: click.echo strips ANSI sequences coming from the configs.
+ANSI_SEQUENCE = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")
+EXIT_FAILURE = 2
+
+
+def main() -> None:
+    arguments = sys.argv[1:]
+    paths = arguments[1:] if arguments[:1] == ["check"] else arguments
+    if not _plain_paths(paths) or _wants_colour() or os.environ.get("GITHUB_ACTIONS") == "true":
+        from epochlint.cli import main as cli
+
+        cli()
+        return
+    try:
+        status = _check(paths)
+    except KeyboardInterrupt:
+        sys.stderr.write("\nAborted!\n")  # as click reports it
+        sys.exit(1)
+    except BrokenPipeError:
+        # The reader went away (`epochlint a.yaml | head`): exit quietly, as click does.
+        sys.stdout = None  # type: ignore[assignment]
+        sys.exit(1)
+    sys.exit(status)
+
+
+def _plain_paths(arguments: list[str]) -> bool:
+    """Config file paths only: no option, no stdin, nothing a subcommand or override could be."""
+    return bool(arguments) and all(
+        argument.endswith((".yaml", ".yml"))
+        and not argument.startswith("-")
+        and "=" not in argument
+        for argument in arguments
+    )
+
+
+def _wants_colour() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _check(paths: list[str]) -> int:
+    from pathlib import Path
+
+    from epochlint.configfile import COMMAND_LINE, Configurations, Options
+    from epochlint.engine import FileResult, check_path, exit_code
+    from epochlint.formats import text
+    from epochlint.settings import SettingsError
+
+    command_line = Options(
+        origin=COMMAND_LINE,
+        folder=Path.cwd(),
+        select=None,
+        extend_select=frozenset(),
+        ignore=frozenset(),
+        num_gpus=None,
+        dataset_size=None,
+        transformers=None,
+        root=None,
+    )
+    try:
+        configurations = Configurations(command_line, None, False)
+        checked = [path for path in paths if not configurations.excluded(path)]
+        per_path = [(path, configurations.settings_for(path)) for path in checked]
+    except SettingsError as error:
+        sys.stderr.write(f"epochlint: error: {error}\n")
+        return EXIT_FAILURE
+    results: list[FileResult] = []
+    for path, settings in per_path:
+        try:
+            results.append(check_path(path, settings))
+        except (SettingsError, RecursionError, MemoryError) as error:
+            results.append(FileResult(path, error=str(error) or type(error).__name__))
+        except Exception as error:  # a bug in epochlint must not hide the other files' results
+            message = f"internal error, please report it: {type(error).__name__}: {error}"
+            results.append(FileResult(path, error=message))
+    report = text.render(results, text.plain, None)
+    sys.stdout.write(ANSI_SEQUENCE.sub("", report))
+    sys.stdout.flush()
+    return exit_code(results)
