@@ -264,6 +264,9 @@ def find_comments(text: str, root: yaml.Node | None) -> list[Comment]:
     spans = _scalar_spans(root) if root is not None else []
     starts = [start for start, _ in spans]
     comments: list[Comment] = []
+    # Lines are counted on from the previous comment: counting from the start of the text each
+    # time took minutes on a file of many comment lines.
+    line, counted_to = 1, 0
     for match in COMMENT_START.finditer(text):
         offset = match.start()
         index = bisect.bisect_right(starts, offset) - 1
@@ -272,9 +275,11 @@ def find_comments(text: str, root: yaml.Node | None) -> list[Comment]:
         line_start = text.rfind("\n", 0, offset) + 1
         line_end = text.find("\n", offset)
         body = text[offset + 1 : len(text) if line_end == -1 else line_end].rstrip("\r")
+        line += text.count("\n", counted_to, offset)
+        counted_to = offset
         comments.append(
             Comment(
-                line=text.count("\n", 0, offset) + 1,
+                line=line,
                 column=offset - line_start + 1,
                 offset=offset,
                 text=body,

@@ -10,6 +10,10 @@ import os
 from dataclasses import dataclass
 
 BOM = "\ufeff"
+# Training configs are a few KB (a long embedded chat template, tens of KB). Past this size a
+# file is not one, and parsing it could take minutes and gigabytes (a YAML node costs ~40x its
+# text), so it is refused unread: a pre-commit hook must stay fast on any file it is given.
+MAX_CONFIG_BYTES = 2_000_000
 
 
 class SourceError(Exception):
@@ -44,6 +48,8 @@ def _position_of_offset(data: bytes, offset: int) -> tuple[int, int]:
 
 def decode(data: bytes, path: str, real_path: str | None = None) -> Source:
     """Decode UTF-8 config bytes; refuse binary and undecodable input with a position."""
+    if len(data) > MAX_CONFIG_BYTES:
+        raise _too_large(len(data))
     nul = data.find(b"\x00")
     if nul != -1:
         line, column = _position_of_offset(data, nul)
@@ -73,7 +79,9 @@ def read_file(path: str) -> Source:
         raise UnreadablePath("is a directory; give YAML files, or a folder's files with a glob")
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = handle.read(MAX_CONFIG_BYTES + 1)  # bounded: /dev/zero is a path too
+            if len(data) > MAX_CONFIG_BYTES:
+                raise _too_large(os.fstat(handle.fileno()).st_size)
     except FileNotFoundError:
         raise UnreadablePath("no such file") from None
     except PermissionError:
@@ -81,6 +89,16 @@ def read_file(path: str) -> Source:
     except OSError as error:
         raise UnreadablePath(error.strerror or str(error)) from None
     return decode(data, path, real_path=path)
+
+
+def _too_large(size: int) -> SourceError:
+    limit = f"{MAX_CONFIG_BYTES / 1e6:g} MB"
+    # A device or a pipe reports no size: it is only known to be over the limit.
+    shown = f"{size / 1e6:,.1f} MB" if size > MAX_CONFIG_BYTES else f"over {limit}"
+    return SourceError(
+        f"the file is {shown}, far larger than a training config: epochlint does not parse "
+        f"files over {limit}"
+    )
 
 
 def encode(source: Source, text: str) -> bytes:
