@@ -131,11 +131,12 @@ def _check_and_fix(
     message = _expect_one_line(checked.stdout, name, rule, line, column)
     assert words in message
     fixed = run([EPOCHLINT, "--fix", name], folder)
-    assert fixed.returncode == status
     after = (folder / name).read_bytes()
     if rule != "EL101":  # unreadable, or refused: nothing may be written
+        assert fixed.returncode == status
         assert after == before
-    else:  # the merge-key config may be fixed, and must then still read as a mapping
+    else:  # a readable config may be fixed, and must then still read as a mapping
+        assert fixed.returncode in (0, 1)
         assert isinstance(yaml.safe_load(after), dict)
 
 
