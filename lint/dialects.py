@@ -67,7 +67,17 @@ class Detection:
     skipped: str | None = None  # why the file is not checked, when dialect is None
 
 
-def detect(document: Document) -> Detection:
+def dialect_named(name: str) -> Dialect:
+    from epochlint.axolotl import axolotl
+    from epochlint.hfargs import huggingface
+
+    return {"llamafactory": llamafactory, "axolotl": axolotl, "hf": huggingface}[name]()
+
+
+def detect(document: Document, forced: str | None = None) -> Detection:
+    """The dialect `forced` names (--dialect), or the one the file's keys show."""
+    if forced is not None:
+        return Detection(dialect_named(forced))
     keys = set(document.entries)
     if len(keys & ACCELERATE_KEYS) >= 2:
         return Detection(None, "an accelerate launcher config, not a training config")
@@ -76,9 +86,13 @@ def detect(document: Document) -> Detection:
     if keys & LLAMAFACTORY_V1_KEYS and ("model" in keys or "train_dataset" in keys):
         return Detection(None, "a LLaMA-Factory v1 config (USE_V1=1), whose schema is not checked")
     if "model_name_or_path" not in keys and len(keys & AXOLOTL_KEYS) >= 2:
-        return Detection(None, "an Axolotl config; epochlint does not check Axolotl configs yet")
+        return Detection(dialect_named("axolotl"))
     dialect = llamafactory()
     known = keys & set(dialect.properties)
+    hf = dialect_named("hf")
+    llamafactory_only = set(dialect.properties) - set(hf.properties)
+    if not keys & llamafactory_only and len(keys & set(hf.properties)) >= 3:
+        return Detection(hf)
     if not any(flag in keys for flag in RUN_FLAGS) and not keys & TRAINING_KEYS:
         # Unknown keys next to known ones are more likely typos in a training config.
         if known and known == keys:

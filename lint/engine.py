@@ -102,14 +102,16 @@ def check_source(source: Source, settings: Settings) -> FileResult:
                 _fatal(error.code, error.message, error.line, error.column, settings)
             )
         return result
-    detection = detect(document)
+    detection = detect(document, settings.dialect)
     if detection.dialect is None:
         # Not a training config, but what breaks every YAML loader is still worth saying.
         result.document, result.skipped = document, detection.skipped
         result.diagnostics = _reading_problems(document, settings)
         return result
     dialect = detection.dialect
-    config = TrainingConfig(document, dialect)
+    if dialect.loader != document.loader:
+        document = parse(source, dialect.loader)  # same structure, values as this trainer reads
+    config = dialect.make(document)
     directives, directive_errors = parse_directives(document.comments)
     suppressions, suppression_errors = read_suppressions(directives, source.text)
     directive_errors += suppression_errors
@@ -174,39 +176,18 @@ def dataset_rows(
                 return Rows(count, "comment"), None
     if given is not None:
         return Rows(given, settings.dataset_size_source), None
-    if not config.names("dataset"):
+    resolution = config.resolve_datasets(settings.root or Path.cwd())
+    if resolution is None:
         return Rows(None, None), None
-    from epochlint.datasets import resolve
-
-    root = settings.root or Path.cwd()
-    max_samples = config.number("max_samples")
-    resolution = resolve(
-        config.value("dataset"),
-        config.value("eval_dataset"),
-        dataset_dir=config.text("dataset_dir") or "data",
-        root=root,
-        max_samples=int(max_samples) if max_samples is not None else None,
-        mix_strategy=config.text("mix_strategy") or "concat",
-        interleave_probs=config.value("interleave_probs"),
-        streaming=config.flag("streaming"),
-    )
     per_dataset = tuple((item.name, item.rows) for item in resolution.datasets)
-    if resolution.rows is not None and packs_rows(config):
+    if resolution.rows is not None and config.packs_rows():
         note = (
-            f"{thousands(resolution.rows)} documents are packed into `cutoff_len` blocks, so "
-            "the training rows depend on token counts"
+            f"{thousands(resolution.rows)} documents are packed into "
+            f"`{config.key('cutoff_len')}` blocks, so the training rows depend on token counts"
         )
         return Rows(None, None, per_dataset, note), resolution
-    source = "dataset_info.json" if resolution.rows is not None else None
+    source = config.rows_source if resolution.rows is not None else None
     return Rows(resolution.rows, source, per_dataset), resolution
-
-
-def packs_rows(config: TrainingConfig) -> bool:
-    """Packing (on by default for stage pt) turns documents into fixed-length token blocks."""
-    packing = config.value("packing")
-    if config.flag("neat_packing") or packing is True:
-        return True
-    return packing is None and config.stage == "pt"
 
 
 def exit_code(results: list[FileResult]) -> int:

@@ -122,15 +122,26 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         steps_per_epoch = max(math.ceil(batches / accumulation), 1)
 
     total: int | None = None
-    if max_steps_set and max_steps_value is not None:
-        total = int(max_steps_value)
-        shown_epochs = total / steps_per_epoch if steps_per_epoch else None
-    else:
-        if epochs is not None and steps_per_epoch is not None:
-            total = math.ceil(epochs * steps_per_epoch)
-        shown_epochs = epochs
+    if config.schedule == "axolotl":
+        from epochlint.axolotl import axolotl_logging, axolotl_steps, axolotl_warmup
 
-    logging = resolve_interval(config.number("logging_steps"), total)
+        effective, total = axolotl_steps(config, train_rows, world_size)
+        if train_rows is not None and effective:
+            steps_per_epoch = max(math.ceil(train_rows / effective), 1)
+        capped = max_steps_set and total is not None and steps_per_epoch
+        shown_epochs = total / steps_per_epoch if capped and total and steps_per_epoch else epochs
+        warmup = axolotl_warmup(config, total)
+        logging = axolotl_logging(config, total)
+    else:
+        if max_steps_set and max_steps_value is not None:
+            total = int(max_steps_value)
+            shown_epochs = total / steps_per_epoch if steps_per_epoch else None
+        else:
+            if epochs is not None and steps_per_epoch is not None:
+                total = math.ceil(epochs * steps_per_epoch)
+            shown_epochs = epochs
+        warmup = warmup_steps(config, total, version)
+        logging = resolve_interval(config.number("logging_steps"), total)
     eval_steps = resolve_interval(config.number("eval_steps"), total)
     if config.text("eval_strategy") == "steps" and eval_steps is None:
         eval_steps = logging  # transformers falls back to logging_steps
@@ -149,7 +160,7 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         total_steps=total,
         epochs=shown_epochs,
         max_steps_set=max_steps_set,
-        warmup_steps=warmup_steps(config, total, version),
+        warmup_steps=warmup,
         logging_steps=logging,
         eval_steps=eval_steps,
         save_steps=save,

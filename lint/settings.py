@@ -71,6 +71,7 @@ class Settings:
     severities: dict[str, Severity] = field(default_factory=dict)
     unfixable: frozenset[str] = frozenset()
     root: Path | None = None  # where relative dataset_dir paths start (LLaMA-Factory: the cwd)
+    dialect: str | None = None  # llamafactory, axolotl or hf; None: detect from the keys
 
     def enabled(self, code: str) -> bool:
         if any(code.startswith(prefix) for prefix in self.ignore):

@@ -12,10 +12,14 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from epochlint.diagnostic import Edit
 from epochlint.document import Document, Entry, Span
+
+if TYPE_CHECKING:
+    from epochlint.datasets import Resolution
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per dialect
@@ -25,9 +29,21 @@ class Dialect:
     loader: str  # how the trainer reads YAML: "omegaconf" or "pyyaml"
     schema: dict[str, Any]  # JSON Schema of the dialect's keys (with x-epochlint-* tables)
     keys: dict[str, str] = field(default_factory=dict)  # canonical field -> this dialect's key
+    # How the dialect's meaning differs from LLaMA-Factory's (method, evaluation, schedule).
+    config_class: type[TrainingConfig] | None = None
 
     def key(self, canonical: str) -> str:
         return self.keys.get(canonical, canonical)
+
+    def canonical(self, key: str) -> str:
+        """The canonical field a key of this dialect stands for."""
+        for canonical, own in self.keys.items():
+            if own == key:
+                return canonical
+        return key
+
+    def make(self, document: Document) -> TrainingConfig:
+        return (self.config_class or TrainingConfig)(document, self)
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -44,15 +60,16 @@ class Dialect:
 
 
 @cache
-def llamafactory_schema() -> dict[str, Any]:
-    text = resources.files("epochlint").joinpath("llamafactory.schema.json").read_text("utf-8")
+def load_schema(name: str) -> dict[str, Any]:
+    """A key schema shipped in the package (`<name>.schema.json`)."""
+    text = resources.files("epochlint").joinpath(f"{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 @cache
 def llamafactory() -> Dialect:
-    return Dialect("llamafactory", "LLaMA-Factory", "omegaconf", llamafactory_schema())
+    return Dialect("llamafactory", "LLaMA-Factory", "omegaconf", load_schema("llamafactory"))
 
 
 def is_number(value: Any) -> bool:
@@ -60,6 +77,17 @@ def is_number(value: Any) -> bool:
 
 
 class TrainingConfig:
+    """A config's meaning, with LLaMA-Factory's semantics; other dialects override the hooks."""
+
+    # How the trainer turns epochs into optimizer steps: transformers' Trainer, or Axolotl's
+    # own estimate, which it then forces on the Trainer as max_steps.
+    schedule = "transformers"
+    # Whether `eval_steps` under `eval_strategy: epoch` stops the run (Axolotl) or is ignored.
+    strategy_mismatch_fails = False
+    # Whether evaluation and saving can follow epochs, or only step counts (Axolotl's early
+    # stopping needs integer eval_steps and save_steps).
+    epoch_strategies = True
+
     def __init__(self, document: Document, dialect: Dialect) -> None:
         self.document = document
         self.dialect = dialect
@@ -69,11 +97,22 @@ class TrainingConfig:
             if key in document.entries
         }
 
+    # Where resolved rows come from, as the report names it.
+    rows_source = "dataset_info.json"
+    # Canonical fields this dialect has no key for: a same-named key in the file is not them.
+    absent: frozenset[str] = frozenset()
+
     def entry(self, canonical: str) -> Entry | None:
+        if canonical in self.absent:
+            return None
         found = self._by_canonical.get(canonical)
         if found is None and canonical not in self.dialect.keys:
             found = self.document.entries.get(canonical)
         return found
+
+    def derived(self, canonical: str) -> tuple[bool, Any]:
+        """(True, value) when the trainer works the field out from other settings."""
+        return False, None
 
     def has(self, canonical: str) -> bool:
         return self.entry(canonical) is not None
@@ -83,11 +122,22 @@ class TrainingConfig:
 
     def value(self, canonical: str) -> Any:
         found = self.entry(canonical)
-        return found.value if found is not None else self.dialect.default(canonical)
+        if found is not None:
+            return found.value
+        known, value = self.derived(canonical)
+        return value if known else self.dialect.default(canonical)
+
+    # Fields the trainer converts from a string itself (Axolotl: learning_rate via float()).
+    string_numbers: frozenset[str] = frozenset()
 
     def number(self, canonical: str) -> float | None:
         """The value when it is a number (not a bool or a string); else None."""
         value = self.value(canonical)
+        if isinstance(value, str) and canonical in self.string_numbers:
+            try:
+                return float(value)
+            except ValueError:
+                return None
         return float(value) if is_number(value) else None
 
     def flag(self, canonical: str) -> bool:
@@ -128,6 +178,36 @@ class TrainingConfig:
     @property
     def stage(self) -> str:
         return self.text("stage") or "sft"
+
+    @property
+    def quantized(self) -> bool:
+        """The base model is loaded quantized (QLoRA, or quantization with another method)."""
+        return self.value("quantization_bit") is not None
+
+    def resolve_datasets(self, root: Path) -> Resolution | None:
+        """The training rows the config's datasets hold, as LLaMA-Factory loads them."""
+        if not self.names("dataset"):
+            return None
+        from epochlint.datasets import resolve
+
+        max_samples = self.number("max_samples")
+        return resolve(
+            self.value("dataset"),
+            self.value("eval_dataset"),
+            dataset_dir=self.text("dataset_dir") or "data",
+            root=root,
+            max_samples=int(max_samples) if max_samples is not None else None,
+            mix_strategy=self.text("mix_strategy") or "concat",
+            interleave_probs=self.value("interleave_probs"),
+            streaming=self.flag("streaming"),
+        )
+
+    def packs_rows(self) -> bool:
+        """Packing (on by default for stage pt) turns documents into fixed-length token blocks."""
+        packing = self.value("packing")
+        if self.flag("neat_packing") or packing is True:
+            return True
+        return packing is None and self.stage == "pt"
 
     def evaluation_enabled(self) -> bool:
         strategy = self.value("eval_strategy")

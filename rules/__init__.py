@@ -64,16 +64,20 @@ def rule(
 
 
 def all_rules() -> list[Rule]:
-    """Every rule, in ID order (importing the family modules registers them)."""
-    if not REGISTRY:
-        from epochlint.rules import (  # noqa: F401
-            data,
-            evaluation,
-            keys,
-            learning_rate,
-            length,
-            reading,
-        )
+    """Every rule, in ID order (importing the family modules registers them).
+
+    Always import every family: one family imported on its own (rules.keys imports
+    rules.reading) must not stand for the whole catalogue. Python caches the imports.
+    """
+    from epochlint.rules import (  # noqa: F401
+        data,
+        evaluation,
+        keys,
+        learning_rate,
+        length,
+        reading,
+    )
+
     return [REGISTRY[code] for code in sorted(REGISTRY)]
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value
@@ -98,11 +98,26 @@ def schema_errors(context: Context, kind: str) -> dict[str, Any]:
 
 
 @cache
-def key_aliases() -> dict[str, dict[str, Any]]:
-    text = resources.files("epochlint.rules").joinpath("key_aliases.json").read_text("utf-8")
+def key_aliases(dialect: str = "llamafactory") -> dict[str, dict[str, Any]]:
+    """Keys people write that the dialect does not know, and what they meant."""
+    name = "key_aliases_axolotl.json" if dialect == "axolotl" else "key_aliases.json"
+    text = resources.files("epochlint.rules").joinpath(name).read_text("utf-8")
     aliases: dict[str, dict[str, Any]] = json.loads(text)
     aliases.pop("_comment", None)
     return aliases
+
+
+def _unknown_consequence(context: Context, key: str) -> str:
+    """What the trainer does with a key it does not know."""
+    dialect = context.config.dialect.name
+    if dialect == "axolotl":
+        return "Axolotl drops keys it does not know without a word, so it does nothing"
+    if dialect == "hf":
+        return (
+            "`HfArgumentParser` raises `Some keys are not used` unless one of your script's "
+            "own dataclasses defines it"
+        )
+    return _abort_text(key)
 
 
 def _type_name(value: Any) -> str:
@@ -181,12 +196,21 @@ def unknown_key(context: Context) -> Iterator[Finding]:
             severity=Severity.INFO,
             facts={"keys": env_found},
         )
+    # Renames that change what runs (Axolotl ignored the key) are suggestions, not safe.
+    rename_safety: Literal["safe", "suggested"] = (
+        "safe" if dialect.name == "llamafactory" else "suggested"
+    )
+    plugins = dialect.name == "axolotl" and "plugins" in present
     for key, entry in present.items():
         if key in properties or key in deprecated or key in env_keys:
             continue
-        alias = key_aliases().get(key)
-        not_argument = f"`{key}` is not a {dialect.title} argument"
-        aborts = _abort_text(key)
+        alias = key_aliases(dialect.name).get(key)
+        if alias and alias.get("key") and alias["key"] not in properties:
+            alias = None  # the alias names a key this dialect does not have either
+        not_argument = (
+            f"`{key}` is not a{'n' if dialect.title[0] in 'AEIOU' else ''} {dialect.title} argument"
+        )
+        aborts = _unknown_consequence(context, key)
         fix = None
         severity = None
         if alias and "requires" in alias:
@@ -199,7 +223,7 @@ def unknown_key(context: Context) -> Iterator[Finding]:
             target = alias["key"]
             message = f"{not_argument}: {aborts}; did you mean `{target}` ({alias['why']})?"
             if target not in present:
-                fix = Fix((Edit("rename", key, new_key=target),), "safe")
+                fix = Fix((Edit("rename", key, new_key=target),), rename_safety)
             else:
                 message += f" `{target}` is already set; remove `{key}`"
         elif alias and "set" in alias:
@@ -218,9 +242,16 @@ def unknown_key(context: Context) -> Iterator[Finding]:
             if len(candidates) == 1:
                 message += f"; did you mean `{candidates[0]}`?"
                 if candidates[0] not in present:
-                    fix = Fix((Edit("rename", key, new_key=candidates[0]),), "safe")
+                    fix = Fix((Edit("rename", key, new_key=candidates[0]),), rename_safety)
             elif candidates:
                 message += "; did you mean " + " or ".join(f"`{c}`" for c in candidates) + "?"
+            elif dialect.name == "hf":
+                severity = Severity.INFO  # most likely a field of the script's own dataclasses
+            if plugins and not candidates:
+                message += " (unless one of the `plugins:` defines it)"
+                severity = Severity.WARNING
+        if dialect.name == "hf" and severity is None:
+            severity = Severity.WARNING
         yield Finding(message, entry.key_span, fix, {"key": key}, severity)
 
 
@@ -457,7 +488,10 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
                 severity=Severity.ERROR,
             )
             continue
-        removed = removed_in is not None and version >= Version.parse(removed_in)
+        # "fails": the dialect's own validator refuses the key (Axolotl's removed options).
+        removed = bool(info.get("fails")) or (
+            removed_in is not None and version >= Version.parse(removed_in)
+        )
         deprecated_now = (
             bool(info)
             and not removed
@@ -468,11 +502,16 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
             continue
         replacement = info.get("replacement_key")
         instead = f"`{replacement}`" if replacement else info.get("replacement")
-        if removed:
+        tool = config.dialect.title if config.dialect.name == "axolotl" else "transformers"
+        if info.get("fails"):
+            message = f"`{key}` is no longer supported: {tool} refuses the config"
+        elif removed:
             message = (
                 f"`{key}` was removed in transformers {removed_in}; with {version} "
                 f"{_abort_text(key)}"
             )
+        elif tool != "transformers":
+            message = f"`{key}` is deprecated in {tool}"
         else:
             message = f"`{key}` is deprecated in transformers {version}"
         if instead:

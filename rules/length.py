@@ -149,7 +149,8 @@ def too_few_epochs(context: Context) -> Iterator[Finding]:
     ## What it does
     Compares `num_train_epochs` (or its default, 3) with the lower edge of the guideline
     range for the data size and method. A run capped with `max_steps` is a deliberate choice
-    and is not reported.
+    and is not reported, and neither is a run whose data size is unknown: on a large dataset
+    one or two epochs are right.
 
     ## Why is this bad?
     With too few passes the adapter has not learned the task: loss is still falling when
@@ -169,8 +170,8 @@ def too_few_epochs(context: Context) -> Iterator[Finding]:
     ## Fix safety
     Suggested: it changes training (to the lower edge of the range).
     """
-    if not trains(context) or context.plan.max_steps_set:
-        return
+    if not trains(context) or context.plan.max_steps_set or context.plan.dataset_rows is None:
+        return  # with N unknown the data may be large, where few epochs are right
     config = context.config
     epochs = config.number("num_train_epochs")
     low, high = context.epoch_range()
@@ -218,11 +219,17 @@ def max_steps_overrides_epochs(context: Context) -> Iterator[Finding]:
     max_steps: 1000
     ```
 
+    In Axolotl `max_steps` caps its own step estimate instead: there the finding is made only
+    when the cap cuts the epochs short, and it has no fix.
+
     ## Fix safety
     Safe: removing `num_train_epochs` does not change what the run does.
     """
     config, plan = context.config, context.plan
     if not plan.max_steps_set or not config.has("num_train_epochs"):
+        return
+    if config.schedule == "axolotl":
+        yield from _max_steps_caps(context)
         return
     steps = thousands(plan.total_steps)
     if plan.epochs is not None and plan.steps_per_epoch:
@@ -241,6 +248,24 @@ def max_steps_overrides_epochs(context: Context) -> Iterator[Finding]:
         config.span("num_train_epochs"),
         Fix((config.remove("num_train_epochs"),), "safe"),
         {"max_steps": plan.total_steps, "implied_epochs": plan.epochs},
+    )
+
+
+def _max_steps_caps(context: Context) -> Iterator[Finding]:
+    """Axolotl runs min(its estimate, max_steps): max_steps only matters when it cuts."""
+    config, plan = context.config, context.plan
+    epochs = config.number("num_train_epochs")
+    if plan.steps_per_epoch is None or epochs is None or plan.total_steps is None:
+        return
+    estimate = math.ceil(epochs * plan.steps_per_epoch)
+    if plan.total_steps >= estimate:
+        return
+    yield Finding(
+        f"`{config.key('max_steps')}: {thousands(plan.total_steps)}` stops the run before "
+        f"`{config.key('num_train_epochs')}: {format_value(epochs)}` ends ({thousands(estimate)} "
+        f"steps): it trains {thousands(plan.epochs)} epochs",
+        config.span("num_train_epochs"),
+        facts={"max_steps": plan.total_steps, "estimate": estimate, "implied_epochs": plan.epochs},
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from epochlint.context import Context
-from epochlint.diagnostic import Edit, Fix, format_value
+from epochlint.diagnostic import Edit, Fix, Severity, format_value
 from epochlint.document import YAML_TAG, Entry, Span
 from epochlint.rules import Finding, rule
 
@@ -165,8 +165,11 @@ def divergent_reading(entry: Entry, expected: set[str]) -> tuple[str, Any] | Non
         and float(entry.value).is_integer()
     ):
         return f"the float {entry.value!r}, and this key needs an integer", int(entry.value)
-    if node.tag == YAML_TAG + "str" and EXPONENT_NUMBER.match(text) and "number" in expected:
-        return f"the string {text!r}, not a number", float(text)
+    if node.tag == YAML_TAG + "str" and EXPONENT_NUMBER.match(text) and "string" not in expected:
+        if "number" in expected:
+            return f"the string {text!r}, not a number", float(text)
+        if "integer" in expected and float(text).is_integer():
+            return f"the string {text!r}, not a number", int(float(text))
     return None
 
 
@@ -182,7 +185,10 @@ def loader_divergent_scalar(context: Context) -> Iterator[Finding]:
 
     ## Why is this bad?
     `save_strategy: no` hands the trainer `False`, which is not a valid strategy; a string
-    learning rate fails deep inside the optimizer after the model has loaded.
+    learning rate fails deep inside the optimizer after the model has loaded. A value that the
+    loader turns into the wrong type is an error (the run stops); a number read as another
+    number (`010` as 8) is a warning. Where the trainer converts a string itself (Axolotl's
+    `learning_rate`), a string is fine and not reported.
 
     ## Example
     ```yaml
@@ -209,13 +215,28 @@ def loader_divergent_scalar(context: Context) -> Iterator[Finding]:
             continue
         how, meant = reading
         loader = LOADER_NAMES.get(context.document.loader, context.document.loader)
+        # A value of the wrong type stops the run; a wrong number of the right type does not.
+        accepted = config.dialect.types(key)
+        read_type = _json_type(entry.value)
+        fails = read_type not in accepted and not (read_type == "integer" and "number" in accepted)
         yield Finding(
             f"`{key}: {entry.node.value}` is read by {loader} as {how}; "
             f"write {format_value(meant) if not isinstance(meant, str) else repr(meant)}",
             entry.value_span,
             Fix((Edit("set", key, meant),), "safe"),
             {"written": entry.node.value, "read_as": entry.value, "meant": meant},
+            Severity.ERROR if fails else None,
         )
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string" if isinstance(value, str) else "null" if value is None else "object"
 
 
 @rule("EL006", "invalid-directive", "warning")
