@@ -113,7 +113,9 @@ DEPRECATED = {
     "flash_attn_rms_norm": {"replacement": None, "fails": True},
     "fsdp": {"replacement": "fsdp_config (the `fsdp:` list is deprecated)"},
 }
-LETTERS = {"b": "boolean", "i": "integer", "f": "number", "s": "string", "a": "array", "o": "object"}
+LETTERS = {
+    "b": "boolean", "i": "integer", "f": "number", "s": "string", "a": "array", "o": "object"
+}  # fmt: skip
 
 
 def field_schema(spec: str) -> dict[str, Any]:
@@ -144,7 +146,7 @@ def build(corpus: Path) -> dict[str, Any]:
         name, _, spec = item.partition(":")
         properties[name] = field_schema(spec)
     for key in sorted(corpus_keys(corpus) - set(properties)):
-        properties[key] = {"description": "used in Axolotl's shipped examples (plugin or newer key)"}
+        properties[key] = {"description": "in Axolotl's shipped examples (a plugin or newer key)"}
     return {
         "$schema": "http://json-schema.org/draft-04/schema#",
         "title": "Axolotl training config (top-level keys)",
