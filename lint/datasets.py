@@ -58,7 +58,12 @@ def split_dataset_names(value: str | Sequence[str] | None) -> list[str]:
     """DataArguments splits a string on ',' and strips each name; a YAML list is taken as is."""
     if value is None:
         return []
-    pieces = value.split(",") if isinstance(value, str) else [str(item) for item in value]
+    if isinstance(value, str):
+        pieces = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        pieces = [str(item) for item in value]
+    else:  # `dataset: 1` or a mapping: EL102 reports the type; one name keeps the rest going
+        pieces = [str(value)]
     return [name.strip() for name in pieces if name.strip()]
 
 

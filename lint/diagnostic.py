@@ -102,6 +102,10 @@ def format_value(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}[
+                repr(value)
+            ]  # as YAML spells them
         if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
             mantissa, exponent = f"{value:e}".split("e")
             mantissa = mantissa.rstrip("0")

@@ -138,6 +138,16 @@ class DocumentError(Exception):
 
 
 def _yaml_error(error: yaml.YAMLError, text: str) -> DocumentError:
+    if isinstance(error, yaml.reader.ReaderError):
+        # The reader gives an offset, not a mark, and a two-line message: one positioned line.
+        before = text[: error.position]
+        line = before.count("\n") + 1
+        column = error.position - (before.rfind("\n") + 1) + 1
+        message = (
+            f"the character U+{error.character:04X} is not allowed in YAML ({error.reason}); "
+            "remove it"
+        )
+        return DocumentError("EL001", message, line, column)
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)

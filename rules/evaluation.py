@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value, thousands
 from epochlint.rules import Finding, rule
 from epochlint.rules.length import guided_epochs, overfitting_unwatched, trains
+from epochlint.training import is_number
 from epochlint.versions import Version
 
 
@@ -298,6 +300,9 @@ def early_stopping_misconfigured(context: Context) -> Iterator[Finding]:
     patience = config.value("early_stopping_steps")
     if patience is None:
         return
+    if not config.epoch_strategies:
+        yield from _early_stopping_by_steps(context, patience)
+        return
     metric_set = config.value("metric_for_best_model") is not None or config.flag(
         "load_best_model_at_end"
     )
@@ -331,20 +336,73 @@ def early_stopping_misconfigured(context: Context) -> Iterator[Finding]:
     )
 
 
-def _evaluation_setup(context: Context) -> tuple[Edit, ...]:
-    """Edits that add held-out evaluation with early stopping, from the guide's advice."""
+def _early_stopping_by_steps(context: Context, patience: Any) -> Iterator[Finding]:
+    """Axolotl's check_early_stopping: integer eval_steps and save_steps, save a multiple."""
+    config, plan = context.config, context.plan
+    key = config.key("early_stopping_steps")
+    save, evaluation = config.entry("save_steps"), config.entry("eval_steps")
+    if save is None or evaluation is None:
+        fix = None
+        if plan.steps_per_epoch:
+            fix = Fix(_steps_cadence(context, plan.steps_per_epoch), "safe")
+        yield Finding(
+            f"`{key}: {format_value(patience)}` needs `{config.key('eval_steps')}` and "
+            f"`{config.key('save_steps')}` (evals_per_epoch and saves_per_epoch do not count): "
+            f"{config.dialect.title} stops with `early_stopping_patience requires save_steps and "
+            "eval_steps to be set. eval_steps should evenly divide save_steps.`",
+            config.span("early_stopping_steps"),
+            fix,
+        )
+        return
+    if not (is_number(save.value) and is_number(evaluation.value)) or not evaluation.value:
+        return  # a wrong type is EL102's
+    if save.value % evaluation.value:
+        fix = None
+        if evaluation.value >= 1:
+            rounded = math.ceil(save.value / evaluation.value) * int(evaluation.value)
+            fix = Fix((config.set("save_steps", rounded),), "safe")
+        yield Finding(
+            f"`{key}: {format_value(patience)}` needs `{config.key('save_steps')}: "
+            f"{format_value(save.value)}` to be a multiple of `{config.key('eval_steps')}: "
+            f"{format_value(evaluation.value)}`: {config.dialect.title} stops with "
+            "`early_stopping_patience requires that eval_steps should evenly divide save_steps.`",
+            save.value_span,
+            fix,
+        )
+
+
+def _steps_cadence(context: Context, interval: int) -> tuple[Edit, ...]:
+    """Evaluate and save every `interval` steps, replacing per-epoch cadences."""
     config = context.config
+    edits = [config.set("eval_steps", interval), config.set("save_steps", interval)]
+    for per_epoch in ("evals_per_epoch", "saves_per_epoch"):
+        if config.has(per_epoch):
+            edits.append(config.remove(per_epoch))
+    for strategy in ("eval_strategy", "save_strategy"):
+        if config.has(strategy):
+            edits.append(config.set(strategy, "steps"))
+    return tuple(edits)
+
+
+def _evaluation_setup(context: Context) -> tuple[Edit, ...] | None:
+    """Edits that add held-out evaluation with early stopping, from the guide's advice."""
+    config, plan = context.config, context.plan
     edits: list[Edit] = []
-    if not config.has_eval_data():
+    if config.supports("val_size") and not config.has_eval_data():
         edits.append(config.set("val_size", 0.1))
-    edits.append(config.set("eval_strategy", "epoch"))
-    edits.append(config.set("save_strategy", "epoch"))
+    if config.epoch_strategies:
+        edits.append(config.set("eval_strategy", "epoch"))
+        edits.append(config.set("save_strategy", "epoch"))
+        for stale in ("eval_steps", "save_steps"):
+            if config.has(stale):
+                edits.append(config.remove(stale))
+    elif plan.steps_per_epoch:
+        edits.extend(_steps_cadence(context, plan.steps_per_epoch))  # about once an epoch
+    else:
+        return None  # a step cadence needs the steps, which need N
     edits.append(config.set("load_best_model_at_end", True))
-    if not config.has("early_stopping_steps"):
+    if config.supports("early_stopping_steps") and not config.has("early_stopping_steps"):
         edits.append(config.set("early_stopping_steps", 2))
-    for stale in ("eval_steps", "save_steps"):
-        if config.has(stale):
-            edits.append(config.remove(stale))
     return tuple(edits)
 
 
@@ -392,16 +450,20 @@ def no_early_stopping(context: Context) -> Iterator[Finding]:
         else f"{thousands(plan.dataset_rows)} rows (small data)"
     )
     edits = _evaluation_setup(context)
-    fix = (
-        Fix(edits, "suggested")
-        if not config.names("eval_dataset") or config.has_eval_data()
-        else None
-    )
+    fix = Fix(edits, "suggested") if edits else None
+    if config.supports("early_stopping_steps"):
+        advice = (
+            f"hold out data (`{config.key('val_size')}: 0.1`), evaluate every epoch and stop "
+            f"early (`{config.key('early_stopping_steps')}: 2`)"
+        )
+    else:
+        advice = (
+            "evaluate every epoch, and add `EarlyStoppingCallback(early_stopping_patience=2)` "
+            "to the script's Trainer"
+        )
     yield Finding(
         f"{why} with no evaluation: overfitting (train loss falling while eval loss rises) "
-        "goes unseen and nothing stops the run at its best point; hold out data "
-        f"(`{config.key('val_size')}: 0.1`), evaluate every epoch and stop early "
-        f"(`{config.key('early_stopping_steps')}: 2`)",
+        f"goes unseen and nothing stops the run at its best point; {advice}",
         config.span("num_train_epochs") or config.span("max_steps"),
         fix,
         {"epochs": epochs, "dataset_rows": plan.dataset_rows},
@@ -686,7 +748,8 @@ def scheduler_needs_eval(context: Context) -> Iterator[Finding]:
     needs_eval = {"reduce_lr_on_plateau"}
     if context.settings.transformers >= Version(5, 4):
         needs_eval.add("greedy")
-    if scheduler in needs_eval and not config.evaluation_enabled():
+    # A list or mapping here is EL102's to report (and cannot be looked up in a set).
+    if isinstance(scheduler, str) and scheduler in needs_eval and not config.evaluation_enabled():
         yield Finding(
             f"`{config.key('lr_scheduler_type')}: {scheduler}` lowers the rate when the eval "
             "metric stops improving, but nothing is evaluated: transformers stops with "
@@ -704,7 +767,8 @@ def eval_steps_ignored(context: Context) -> Iterator[Finding]:
 
     ## Why is this bad?
     The number does nothing, but a reader believes it: the seed's `eval_strategy: epoch` with
-    `eval_steps: 1` evaluates once per epoch, not every step.
+    `eval_steps: 1` evaluates once per epoch, not every step. Axolotl refuses the mismatch
+    outright (`eval_strategy and eval_steps mismatch`), so there it is an error.
 
     ## Example
     ```yaml
@@ -725,7 +789,17 @@ def eval_steps_ignored(context: Context) -> Iterator[Finding]:
         steps, strategy = f"{kind}_steps", f"{kind}_strategy"
         if not config.has(steps) or config.value(strategy) not in ("epoch", "no"):
             continue
-        if kind == "save" and config.value(strategy) == "no" and not config.has(strategy):
+        if not config.has(strategy) and (kind == "save" or config.refuses_contradictions):
+            continue  # only an explicit strategy contradicts the steps
+        if config.refuses_contradictions and kind != "logging":
+            yield Finding(
+                f"{_set(context, steps)} with {_set(context, strategy)}: "
+                f"{config.dialect.title} stops with `{strategy} and {steps} mismatch. Please set "
+                f"{strategy} to 'steps' or remove {steps}.`",
+                config.span(steps),
+                Fix((config.remove(steps),), "safe"),
+                severity=Severity.ERROR,
+            )
             continue
         yield Finding(
             f"{_set(context, steps)} is ignored because {_set(context, strategy)}; remove it "
@@ -781,3 +855,149 @@ def sparse_logging(context: Context) -> Iterator[Finding]:
         Fix((config.set("logging_steps", better),), "suggested"),
         {"log_points": plan.log_points, "total_steps": total},
     )
+
+
+@rule("EL414", "warmup-steps-and-ratio", "warning", fix="safe")
+def warmup_steps_and_ratio(context: Context) -> Iterator[Finding]:
+    """Both `warmup_steps` and `warmup_ratio` are set: one of them does nothing.
+
+    ## What it does
+    Reports configs that set both warmups to non-zero values, and says which one wins: in
+    transformers 4.x `warmup_steps`, in 5.0-5.14 `warmup_ratio` (it is copied over
+    `warmup_steps`); Axolotl refuses the combination.
+
+    ## Why is this bad?
+    The ignored number misleads whoever reads the config, and upgrading transformers from 4.x
+    to 5.x silently swaps which one applies. Axolotl stops with `warmup_steps and warmup_ratio
+    are mutually exclusive`.
+
+    ## Example
+    ```yaml
+    warmup_steps: 100
+    warmup_ratio: 0.1
+    ```
+
+    ## Use instead
+    ```yaml
+    warmup_ratio: 0.1
+    ```
+
+    ## Fix safety
+    Safe for transformers: the fix removes the value that is ignored. No fix for Axolotl,
+    where neither is applied yet and the choice is yours.
+    """
+    config = context.config
+    steps, ratio = config.number("warmup_steps"), config.number("warmup_ratio")
+    if not (config.has("warmup_steps") and config.has("warmup_ratio") and steps and ratio):
+        return
+    both = f"{_set(context, 'warmup_steps')} and {_set(context, 'warmup_ratio')}"
+    if config.refuses_contradictions:
+        yield Finding(
+            f"{both} are both set: {config.dialect.title} stops with `warmup_steps and "
+            "warmup_ratio are mutually exclusive`; keep one",
+            config.span("warmup_ratio"),
+            severity=Severity.ERROR,
+        )
+        return
+    version = context.settings.transformers
+    ignored = "warmup_ratio" if version.major < 5 else "warmup_steps"
+    yield Finding(
+        f"{both} are both set: transformers {version} uses "
+        f"`{config.key('warmup_steps' if ignored == 'warmup_ratio' else 'warmup_ratio')}` and "
+        f"ignores `{config.key(ignored)}` (the two swap places between 4.x and 5.x); remove it",
+        config.span(ignored),
+        Fix((config.remove(ignored),), "safe"),
+    )
+
+
+@rule("EL415", "cadence-conflict", "error")
+def cadence_conflict(context: Context) -> Iterator[Finding]:
+    """Axolotl's `eval_steps` with `evals_per_epoch`, or `save_steps` with `saves_per_epoch`.
+
+    ## What it does
+    Reports two ways of setting the same cadence.
+
+    ## Why is this bad?
+    Axolotl refuses the config: `eval_steps and evals_per_epoch are mutually exclusive and
+    cannot be used together.` (and the same for saving).
+
+    ## Example
+    ```yaml
+    eval_steps: 100
+    evals_per_epoch: 4
+    ```
+
+    ## Use instead
+    ```yaml
+    evals_per_epoch: 4
+    ```
+
+    ## Fix safety
+    No fix: keep the one you meant.
+
+    ## Source
+    axolotl `src/axolotl/utils/schemas/validation.py`: `check_evals`, `check_saves`.
+    """
+    config = context.config
+    for steps, per_epoch in (("eval_steps", "evals_per_epoch"), ("save_steps", "saves_per_epoch")):
+        if config.has(steps) and config.has(per_epoch):
+            yield Finding(
+                f"{_set(context, steps)} and `{per_epoch}` are both set: {config.dialect.title} "
+                f"stops with `{steps} and {per_epoch} are mutually exclusive and cannot be used "
+                "together.`; keep one",
+                config.span(per_epoch),
+            )
+
+
+@rule("EL416", "cadence-ignored", "warning")
+def cadence_ignored(context: Context) -> Iterator[Finding]:
+    """Axolotl's `evals_per_epoch` that silently evaluates nothing.
+
+    ## What it does
+    Reports `evals_per_epoch` without evaluation data (no `val_set_size`, no
+    `test_datasets`), and `evals_per_epoch` x `num_epochs` of 1 or less, where Axolotl sets no
+    evaluation at all instead of one at the end.
+
+    ## Why is this bad?
+    The config looks as if it evaluates, but the run never does: overfitting goes unseen and
+    there is no eval loss to compare runs with.
+
+    ## Example
+    ```yaml
+    val_set_size: 0.05
+    evals_per_epoch: 1
+    num_epochs: 1
+    ```
+
+    ## Use instead
+    ```yaml
+    val_set_size: 0.05
+    evals_per_epoch: 4
+    num_epochs: 1
+    ```
+
+    ## Fix safety
+    No fix.
+
+    ## Source
+    axolotl `src/axolotl/utils/config/__init__.py`: `normalize_config` converts
+    `evals_per_epoch` only with evaluation data and only to a fraction below 1.
+    """
+    config = context.config
+    if not config.has("evals_per_epoch") or config.has("eval_steps"):
+        return
+    per_epoch = config.number("evals_per_epoch")
+    epochs = config.number("num_train_epochs")
+    if not config.has_eval_data():
+        yield Finding(
+            f"`evals_per_epoch: {format_value(per_epoch)}` does nothing without evaluation "
+            f"data: set `{config.key('val_size')}` or `{config.key('eval_dataset')}`",
+            config.span("evals_per_epoch"),
+        )
+    elif per_epoch and epochs and per_epoch * epochs <= 1:
+        yield Finding(
+            f"`evals_per_epoch: {format_value(per_epoch)}` over {format_value(epochs)} epoch"
+            f"{'s' if epochs != 1 else ''} is one evaluation per run or less, and then "
+            f"{config.dialect.title} sets no evaluation at all; use `evals_per_epoch: 4`",
+            config.span("evals_per_epoch"),
+        )
