@@ -327,6 +327,11 @@ def main() -> int:
         # A private cache: the first run counts the dataset rows, the rest read the cache.
         env = {**os.environ, "XDG_CACHE_HOME": cache, "NO_COLOR": "1"}
         env.pop("GITHUB_ACTIONS", None)
+        # An installed epochlint runs from bytecode (pip compiles it); an editable checkout with
+        # PYTHONDONTWRITEBYTECODE would recompile every module on every run. Keep the bytecode
+        # out of the working tree.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(cache, "pycache")
         passed &= one_config(arguments.runs, env)
         if not arguments.skip_corpus:
             passed &= whole_corpus(max(arguments.runs // 4, 3), env)
