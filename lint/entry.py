@@ -33,7 +33,7 @@ def main() -> None:
         sys.exit(1)
     except BrokenPipeError:
         # The reader went away (`epochlint a.yaml | head`): exit quietly, as click does.
-        sys.stdout = None  # type: ignore[assignment]
+        sys.stdout = None
         sys.exit(1)
     sys.exit(status)
 
