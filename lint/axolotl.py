@@ -43,10 +43,12 @@ LOCAL_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".arrow", ".txt")
 
 class AxolotlConfig(TrainingConfig):
     schedule = "axolotl"
-    strategy_mismatch_fails = True  # check_evals / check_saves raise on a mismatch
+    refuses_contradictions = True  # check_evals, check_saves, check_warmup raise
     epoch_strategies = False  # early stopping needs integer eval_steps and save_steps
     string_numbers = frozenset({"learning_rate"})  # convert_learning_rate: float(str)
     rows_source = "datasets"
+    ranking_known = False
+    batch_fields_required = True
     absent = frozenset(
         {"stage", "finetuning_type", "quantization_bit", "do_train", "do_eval", "do_predict",
          "predict_with_generate", "dataset_dir", "max_samples", "mix_strategy",

@@ -138,6 +138,11 @@ def _use_colour(choice: str, stream: Any) -> bool:
     "(default: the current folder, as LLaMA-Factory does).",
 )
 @click.option(
+    "--dialect",
+    type=click.Choice(("llamafactory", "axolotl", "hf")),
+    help="Read every file as this kind of config (default: tell from its keys).",
+)
+@click.option(
     "--color", type=click.Choice(("auto", "always", "never")), default="auto", show_default=True
 )
 @click.option("--fix", is_flag=True, help="Apply fixes and write the files back.")
@@ -164,6 +169,7 @@ def check(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     root: str | None,
+    dialect: str | None,
     color: str,
     fix: bool,
     diff: bool,
@@ -199,6 +205,7 @@ def check(
         dataset_size=dataset_size,
         transformers=transformers,
         root=Path(root) if root else None,
+        dialect=dialect,
     )
     try:
         configurations = Configurations(

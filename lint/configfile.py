@@ -39,7 +39,9 @@ KEYS = (
     "unfixable",
     "transformers-version",
     "root",
+    "dialect",
 )
+DIALECTS = ("llamafactory", "axolotl", "hf")
 
 
 class ConfigError(SettingsError):
@@ -64,6 +66,7 @@ class Options:
     unfixable: frozenset[str] = frozenset()
     transformers: Version | None = None
     root: Path | None = None
+    dialect: str | None = None
 
 
 def rule_codes(values: Iterable[str], where: str) -> frozenset[str]:
@@ -216,6 +219,10 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: expected a folder path")
             values[key] = folder / value
+        elif key == "dialect":
+            if value not in DIALECTS:
+                raise ConfigError(f"{where}: expected one of {', '.join(DIALECTS)}")
+            values[key] = value
     return Options(
         origin=path.name,
         folder=folder,
@@ -230,6 +237,7 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
         unfixable=values.get("unfixable", frozenset()),
         transformers=values.get("transformers-version"),
         root=values.get("root"),
+        dialect=values.get("dialect"),
     )
 
 
@@ -297,6 +305,8 @@ def settings_from(layers: list[Options], checked: Path | None) -> Settings:
             settings.transformers = layer.transformers
         if layer.root is not None:
             settings.root = layer.root
+        if layer.dialect is not None:
+            settings.dialect = layer.dialect
         if layer.dataset_size is not None:
             settings.dataset_size = layer.dataset_size
             settings.dataset_size_source = "--dataset-size" if options else layer.origin

@@ -28,7 +28,7 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "load_best_model_at_end": ("save_strategy", "eval_strategy"),
     "metric_for_best_model": ("load_best_model_at_end", "eval_steps", "eval_strategy"),
     "early_stopping_steps": ("metric_for_best_model", "load_best_model_at_end", "eval_strategy"),
-    "quantization_bit": ("finetuning_type",),
+    "load_in_4bit": ("adapter",),
     "num_train_epochs": ("learning_rate", "gradient_accumulation_steps"),
     "gradient_accumulation_steps": ("per_device_train_batch_size",),
     "learning_rate": ("gradient_accumulation_steps", "per_device_train_batch_size"),
@@ -56,7 +56,8 @@ class FixOutcome:
 
 
 def _key_edit(edit: Edit, settings_keys: dict[str, str]) -> KeyEdit:
-    after = tuple(settings_keys.get(name, name) for name in NEIGHBOURS.get(edit.field or "", ()))
+    related = NEIGHBOURS.get(edit.field or edit.key, ())
+    after = tuple(settings_keys.get(name, name) for name in related)
     return KeyEdit(edit.op, edit.key, edit.value, edit.new_key, after)
 
 

@@ -82,8 +82,9 @@ class TrainingConfig:
     # How the trainer turns epochs into optimizer steps: transformers' Trainer, or Axolotl's
     # own estimate, which it then forces on the Trainer as max_steps.
     schedule = "transformers"
-    # Whether `eval_steps` under `eval_strategy: epoch` stops the run (Axolotl) or is ignored.
-    strategy_mismatch_fails = False
+    # Whether contradictory settings stop the run (Axolotl's validators: eval_steps under
+    # eval_strategy: epoch, warmup_steps with warmup_ratio) or one of them is ignored.
+    refuses_contradictions = False
     # Whether evaluation and saving can follow epochs, or only step counts (Axolotl's early
     # stopping needs integer eval_steps and save_steps).
     epoch_strategies = True
@@ -99,6 +100,10 @@ class TrainingConfig:
 
     # Where resolved rows come from, as the report names it.
     rows_source = "dataset_info.json"
+    # Whether dataset entries say if they hold preference pairs (dataset_info.json's ranking).
+    ranking_known = True
+    # Axolotl refuses a config with fewer than two of its three batch fields.
+    batch_fields_required = False
     # Canonical fields this dialect has no key for: a same-named key in the file is not them.
     absent: frozenset[str] = frozenset()
 
@@ -116,6 +121,10 @@ class TrainingConfig:
 
     def has(self, canonical: str) -> bool:
         return self.entry(canonical) is not None
+
+    def supports(self, canonical: str) -> bool:
+        """Whether the dialect has a key for the field at all."""
+        return canonical not in self.absent
 
     def key(self, canonical: str) -> str:
         return self.dialect.key(canonical)

@@ -225,9 +225,9 @@ def ranking_stage_mismatch(context: Context) -> Iterator[Finding]:
     ## Fix safety
     No fix.
     """
-    if context.datasets is None:
-        return
     config = context.config
+    if context.datasets is None or not config.ranking_known:
+        return
     needs_ranking = config.stage in ("rm", "dpo")
     for item in (*context.datasets.datasets, *context.datasets.eval_datasets):
         if item.source != "file" and item.source != "hub":
@@ -274,11 +274,20 @@ def no_training_data(context: Context) -> Iterator[Finding]:
     No fix.
     """
     config = context.config
-    if config.flag("do_train") and not config.names("dataset"):
+    if not config.supports("dataset") or not config.flag("do_train"):
+        return
+    if config.names("dataset") or config.value("pretraining_dataset"):
+        return
+    if config.supports("do_train"):
         yield Finding(
             f"`{config.key('do_train')}: true` but no `{config.key('dataset')}` is set: "
             "LLaMA-Factory stops with `Please specify dataset for training.`",
             config.span("do_train"),
+        )
+    else:
+        yield Finding(
+            f"no `{config.key('dataset')}` and no `pretraining_dataset`: {config.dialect.title} "
+            "stops with `either datasets or pretraining_dataset is required`",
         )
 
 

@@ -990,14 +990,16 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
     epochs = config.number("num_train_epochs")
     if not config.has_eval_data():
         yield Finding(
-            f"`evals_per_epoch: {format_value(per_epoch)}` does nothing without evaluation "
+            f"`evals_per_epoch: {format_value(config.value('evals_per_epoch'))}` does nothing "
+            "without evaluation "
             f"data: set `{config.key('val_size')}` or `{config.key('eval_dataset')}`",
             config.span("evals_per_epoch"),
         )
     elif per_epoch and epochs and per_epoch * epochs <= 1:
+        written = format_value(config.value("num_train_epochs"))
         yield Finding(
-            f"`evals_per_epoch: {format_value(per_epoch)}` over {format_value(epochs)} epoch"
-            f"{'s' if epochs != 1 else ''} is one evaluation per run or less, and then "
+            f"`evals_per_epoch: {format_value(config.value('evals_per_epoch'))}` over {written} "
+            f"epoch{'s' if epochs != 1 else ''} is one evaluation per run or less, and then "
             f"{config.dialect.title} sets no evaluation at all; use `evals_per_epoch: 4`",
             config.span("evals_per_epoch"),
         )

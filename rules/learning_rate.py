@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from epochlint.context import Context
-from epochlint.diagnostic import Fix, format_value
+from epochlint.diagnostic import Edit, Fix, format_value
 from epochlint.rules import Finding, rule
 from epochlint.rules.length import method_name
 
@@ -85,7 +85,8 @@ def quantization_needs_adapter(context: Context) -> Iterator[Finding]:
     """`quantization_bit` with full or freeze fine-tuning.
 
     ## What it does
-    Reports on-the-fly quantization combined with a method that trains the base weights.
+    Reports on-the-fly quantization combined with a method that trains the base weights
+    (Axolotl: `load_in_4bit` or `load_in_8bit` without an `adapter`).
 
     ## Why is this bad?
     LLaMA-Factory stops at start-up: `Quantization is only compatible with the LoRA or OFT
@@ -112,15 +113,25 @@ def quantization_needs_adapter(context: Context) -> Iterator[Finding]:
     No fix: dropping quantization or switching to LoRA are both reasonable.
     """
     config = context.config
-    finetuning = config.text("finetuning_type")
-    if config.value("quantization_bit") is None or finetuning not in ("full", "freeze"):
+    if not config.quantized or config.method not in ("full", "freeze"):
         return
+    if config.supports("quantization_bit"):
+        finetuning = config.text("finetuning_type")
+        yield Finding(
+            f"`{config.key('quantization_bit')}: {config.value('quantization_bit')}` with "
+            f"`{config.key('finetuning_type')}: {finetuning}`: LLaMA-Factory stops with "
+            "`Quantization is only compatible with the LoRA or OFT method.`; use LoRA (QLoRA) "
+            "or remove the quantization",
+            config.span("quantization_bit"),
+        )
+        return
+    key = next(k for k in ("load_in_4bit", "load_in_8bit", "gptq") if config.flag(k))
     yield Finding(
-        f"`{config.key('quantization_bit')}: {config.value('quantization_bit')}` with "
-        f"`{config.key('finetuning_type')}: {finetuning}`: LLaMA-Factory stops with "
-        "`Quantization is only compatible with the LoRA or OFT method.`; use LoRA (QLoRA) or "
-        "remove the quantization",
-        config.span("quantization_bit"),
+        f"`{key}: true` without an `adapter`: {config.dialect.title} stops with `load_in_8bit "
+        "and load_in_4bit are not supported without setting an adapter for training.`; add "
+        "`adapter: qlora` (4-bit) or `adapter: lora`, or remove the quantization to fine-tune "
+        "every weight",
+        config.span(key),
     )
 
 
@@ -255,3 +266,53 @@ def no_mixed_precision(context: Context) -> Iterator[Finding]:
             "much slower); set `bf16: true` on Ampere or newer GPUs, `fp16: true` on older ones"
         )
     yield Finding(note, config.span("pure_bf16"))
+
+
+@rule("EL306", "qlora-needs-4bit", "error", fix="safe")
+def qlora_needs_4bit(context: Context) -> Iterator[Finding]:
+    """Axolotl's `adapter: qlora` without `load_in_4bit: true`, or with 8-bit loading.
+
+    ## What it does
+    Reports a QLoRA adapter whose base model is not loaded in 4 bits.
+
+    ## Why is this bad?
+    Axolotl refuses the config: `Require cfg.load_in_4bit to be True for qlora` (or `Can't
+    load qlora in 8bit`). QLoRA is LoRA on a 4-bit quantized model.
+
+    ## Example
+    ```yaml
+    adapter: qlora
+    ```
+
+    ## Use instead
+    ```yaml
+    adapter: qlora
+    load_in_4bit: true
+    ```
+
+    ## Fix safety
+    Safe: `load_in_4bit: true` is what `adapter: qlora` means.
+
+    ## Source
+    axolotl `src/axolotl/utils/schemas/peft.py`: `LoraConfig.validate_qlora`.
+    """
+    config = context.config
+    if config.value("adapter") != "qlora" or config.flag("merge_lora"):
+        return
+    peft = config.value("peft")
+    if isinstance(peft, dict) and peft.get("backend") == "torchao":
+        return  # torchao quantizes without the bitsandbytes flags
+    if config.flag("load_in_8bit"):
+        yield Finding(
+            "`adapter: qlora` with `load_in_8bit: true`: Axolotl stops with `Can't load qlora "
+            "in 8bit`; QLoRA loads the model in 4 bits (`load_in_4bit: true`), 8-bit loading "
+            "goes with `adapter: lora`",
+            config.span("load_in_8bit"),
+        )
+    elif not config.flag("load_in_4bit"):
+        yield Finding(
+            "`adapter: qlora` without `load_in_4bit: true`: Axolotl stops with `Require "
+            "cfg.load_in_4bit to be True for qlora`",
+            config.span("adapter"),
+            Fix((Edit("set", "load_in_4bit", True),), "safe"),
+        )

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from epochlint.context import Context
 from epochlint.diagnostic import Fix, format_value, thousands
 from epochlint.rules import Finding, rule
+from epochlint.training import TrainingConfig
 
 METHOD_NAMES = {
     "lora": "LoRA",
@@ -384,3 +385,71 @@ def too_few_steps(context: Context) -> Iterator[Finding]:
         context.config.span("num_train_epochs") or context.config.span("max_steps"),
         facts={"total_steps": plan.total_steps, "dataset_rows": plan.dataset_rows},
     )
+
+
+BATCH_FIELDS = ("per_device_train_batch_size", "gradient_accumulation_steps", "batch_size")
+
+
+@rule("EL206", "batch-size-fields", "error", fix="safe")
+def batch_size_fields(context: Context) -> Iterator[Finding]:
+    """Axolotl's batch set with fewer than two of its three fields, or with both totals.
+
+    ## What it does
+    Axolotl needs two of `micro_batch_size`, `gradient_accumulation_steps` and `batch_size`,
+    and not both `gradient_accumulation_steps` and `batch_size`.
+
+    ## Why is this bad?
+    Axolotl refuses the config: `At least two of micro_batch_size,
+    gradient_accumulation_steps, batch_size must be set` / `please set only one of
+    gradient_accumulation_steps or batch_size`.
+
+    ## Example
+    ```yaml
+    micro_batch_size: 2
+    ```
+
+    ## Use instead
+    ```yaml
+    micro_batch_size: 2
+    gradient_accumulation_steps: 1
+    ```
+
+    ## Fix safety
+    Safe when one field is missing: the fix writes the default Axolotl documents (1), which
+    keeps the batch.
+
+    ## Source
+    axolotl `src/axolotl/utils/schemas/config.py`: `check_batch_size_fields`, and
+    `validation.py`: `check_gas_bsz` (both run on the YAML as written, so a 0 counts as unset).
+    """
+    config = context.config
+    if not config.batch_fields_required:
+        return
+    given = [name for name in BATCH_FIELDS if _truthy(config, name)]
+    keys = ", ".join(config.key(name) for name in BATCH_FIELDS)
+    if len(given) < 2:
+        fix = None
+        if given == ["per_device_train_batch_size"]:
+            fix = Fix((config.set("gradient_accumulation_steps", 1),), "safe")
+        elif given == ["gradient_accumulation_steps"]:
+            fix = Fix((config.set("per_device_train_batch_size", 1),), "safe")
+        yield Finding(
+            f"only {len(given)} of {keys} {'is' if len(given) == 1 else 'are'} set: "
+            f"{config.dialect.title} stops with `At least two of {keys} must be set`",
+            config.span(given[0]) if given else None,
+            fix,
+        )
+    elif "gradient_accumulation_steps" in given and "batch_size" in given:
+        yield Finding(
+            f"`{config.key('gradient_accumulation_steps')}` and `batch_size` are both set: "
+            f"{config.dialect.title} stops with `please set only one of "
+            "gradient_accumulation_steps or batch_size`; keep `gradient_accumulation_steps` "
+            "(batch_size counts per device, not per run)",
+            config.span("batch_size"),
+        )
+
+
+def _truthy(config: TrainingConfig, name: str) -> bool:
+    """Set and not 0/empty, as Axolotl's `data.get(field)` check sees it."""
+    entry = config.entry(name)
+    return entry is not None and bool(entry.value)

@@ -71,7 +71,8 @@ def render_file(result: FileResult, style: Style = plain) -> list[str]:
             )
         out.append("")
     if result.diagnostics and result.plan is not None:
-        out.append(style(f"{result.path}: {plan_line(result.plan)}", dim=True))
+        dialect = f" ({result.config.dialect.title} config)" if result.config else ""
+        out.append(style(f"{result.path}{dialect}: {plan_line(result.plan)}", dim=True))
         out.append("")
     return out
 
