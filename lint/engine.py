@@ -52,8 +52,11 @@ def diagnostic(rule: Rule, finding: Finding, settings: Settings) -> Diagnostic:
         position = (1, 1, 1, 1)
     else:
         position = (span.line, span.column, span.end_line, span.end_column)
+    # One line per finding is what concise, GitHub and editor integrations parse; a quoted
+    # multi-line value (a block scalar) must not break it.
+    message = finding.message.replace("\r", "\\r").replace("\n", "\\n")
     return Diagnostic(
-        rule.code, rule.name, severity, finding.message, *position, fix=fix, facts=finding.facts
+        rule.code, rule.name, severity, message, *position, fix=fix, facts=finding.facts
     )
 
 

@@ -9,6 +9,7 @@ rule serves LLaMA-Factory, Axolotl and plain TrainingArguments configs alike.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -140,14 +141,19 @@ class TrainingConfig:
     string_numbers: frozenset[str] = frozenset()
 
     def number(self, canonical: str) -> float | None:
-        """The value when it is a number (not a bool or a string); else None."""
+        """The value when it is a finite number (not a bool, a string, .inf or .nan); else None.
+
+        A non-finite value cannot be counted with; EL410 reports it.
+        """
         value = self.value(canonical)
         if isinstance(value, str) and canonical in self.string_numbers:
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
                 return None
-        return float(value) if is_number(value) else None
+        if not is_number(value) or not math.isfinite(value):
+            return None
+        return float(value)
 
     def flag(self, canonical: str) -> bool:
         return self.value(canonical) is True

@@ -618,9 +618,22 @@ def warmup_too_long(context: Context) -> Iterator[Finding]:
     )
 
 
+SCHEDULE_NUMBERS = (
+    "num_train_epochs", "max_steps", "learning_rate", "warmup_ratio", "warmup_steps",
+    "logging_steps", "eval_steps", "save_steps", "val_size", "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+)  # fmt: skip
+
+
 def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
     config = context.config
     version = context.settings.transformers
+    for name in SCHEDULE_NUMBERS:
+        value = config.value(name)
+        # Integer settings get EL102 for any float; here the floats a number field accepts.
+        fits = "number" in config.dialect.types(config.key(name))
+        if isinstance(value, float) and not math.isfinite(value) and fits and config.has(name):
+            yield name, "an infinite or NaN value cannot schedule a run", Severity.ERROR
     ratio = config.number("warmup_ratio")
     if ratio is not None and config.has("warmup_ratio") and not 0 <= ratio <= 1:
         if version.major < 5:
@@ -689,8 +702,8 @@ def value_out_of_range(context: Context) -> Iterator[Finding]:
     """A number outside the range the trainer accepts.
 
     ## What it does
-    Reports `warmup_ratio` outside [0, 1], a negative `warmup_steps`, a batch size or
-    accumulation below 1, zero epochs, a learning rate of 0 or less, `logging_steps: 0` with
+    Reports `warmup_ratio` outside [0, 1], a negative `warmup_steps`, `.inf` or `.nan` in a
+    schedule setting, a batch size or accumulation below 1, zero epochs, a learning rate of 0 or less, `logging_steps: 0` with
     the steps strategy, a negative `val_size` or `val_size: 1.0`, and `max_steps: 0`.
 
     ## Why is this bad?

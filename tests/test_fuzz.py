@@ -8,8 +8,8 @@ a mapping and is left unchanged by a second `--fix`.
 
 CI runs a bounded number of examples; a longer run sets EPOCHLINT_FUZZ_EXAMPLES, e.g.
 `EPOCHLINT_FUZZ_EXAMPLES=20000 .venv/bin/pytest tests/test_fuzz.py`. A crash it finds becomes a
-fixture under fixtures/hostile/ (and a case in test_hostile.py). `.inf` is left out of the
-numbers until the schedule handles it: fixtures/hostile/infinite_numbers.yaml (a strict xfail).
+fixture under fixtures/hostile/ (and a case in test_hostile.py), as `.inf` in the schedule did:
+fixtures/hostile/infinite_numbers.yaml.
 """
 
 from __future__ import annotations
@@ -79,7 +79,23 @@ KEYS = [
 ]
 SCALARS = st.one_of(
     st.sampled_from(
-        ["1", "3", "10", "0", "-1", "1e-4", "1.0e-4", "2e-5", "0.1", "3.0", "500", "1e4"]
+        [
+            "1",
+            "3",
+            "10",
+            "0",
+            "-1",
+            "1e-4",
+            "1.0e-4",
+            "2e-5",
+            "0.1",
+            "3.0",
+            "500",
+            "1e4",
+            ".inf",
+            "-.inf",
+            ".nan",
+        ]
     ),
     st.sampled_from(["true", "false", "yes", "no", "on", "off", "null", "~", ""]),
     st.sampled_from(["sft", "pt", "dpo", "lora", "qlora", "full", "cosine", "steps", "epoch"]),
