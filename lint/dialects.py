@@ -49,6 +49,24 @@ AXOLOTL_KEYS = {
     "sample_packing",
     "datasets",
 }
+# Keys only a LLaMA-Factory training config has (reference/axolotl.md §d); without any of
+# them, a file of TrainingArguments keys is for a script of its own.
+LLAMAFACTORY_SIGNALS = {
+    "stage",
+    "finetuning_type",
+    "cutoff_len",
+    "template",
+    "lora_rank",
+    "lora_target",
+    "dataset",
+    "dataset_dir",
+    "quantization_bit",
+    "val_size",
+    "max_samples",
+    "eval_dataset",
+    "plot_loss",
+    "preprocessing_num_workers",
+}
 RUN_FLAGS = ("do_train", "do_eval", "do_predict")
 TRAINING_KEYS = {
     "dataset",
@@ -90,8 +108,7 @@ def detect(document: Document, forced: str | None = None) -> Detection:
     dialect = llamafactory()
     known = keys & set(dialect.properties)
     hf = dialect_named("hf")
-    llamafactory_only = set(dialect.properties) - set(hf.properties)
-    if not keys & llamafactory_only and len(keys & set(hf.properties)) >= 3:
+    if not keys & LLAMAFACTORY_SIGNALS and len(keys & set(hf.properties)) >= 3:
         return Detection(hf)
     if not any(flag in keys for flag in RUN_FLAGS) and not keys & TRAINING_KEYS:
         # Unknown keys next to known ones are more likely typos in a training config.

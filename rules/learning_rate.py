@@ -253,7 +253,8 @@ def no_mixed_precision(context: Context) -> Iterator[Finding]:
     No fix: bf16 needs an Ampere or newer GPU.
     """
     config = context.config
-    if not config.flag("do_train") or config.flag("bf16") or config.flag("fp16"):
+    # Axolotl's default `bf16: auto` turns bf16 on where the GPU has it.
+    if not config.flag("do_train") or config.flag("fp16") or config.value("bf16") in (True, "auto"):
         return
     if config.flag("pure_bf16"):
         note = (

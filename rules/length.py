@@ -263,7 +263,8 @@ def _max_steps_caps(context: Context) -> Iterator[Finding]:
         return
     yield Finding(
         f"`{config.key('max_steps')}: {thousands(plan.total_steps)}` stops the run before "
-        f"`{config.key('num_train_epochs')}: {format_value(epochs)}` ends ({thousands(estimate)} "
+        f"`{config.key('num_train_epochs')}: {format_value(config.value('num_train_epochs'))}` "
+        f"ends ({thousands(estimate)} "
         f"steps): it trains {thousands(plan.epochs)} epochs",
         config.span("num_train_epochs"),
         facts={"max_steps": plan.total_steps, "estimate": estimate, "implied_epochs": plan.epochs},
