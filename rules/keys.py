@@ -159,7 +159,11 @@ def unknown_key(context: Context) -> Iterator[Finding]:
     ## Why is this bad?
     LLaMA-Factory passes the config to `HfArgumentParser.parse_dict`, which raises
     `Some keys are not used by the HfArgumentParser: [...]` after the arguments are built:
-    the job fails at start-up. (Axolotl silently drops unknown keys instead, which is worse.)
+    the job fails at start-up. Axolotl drops unknown keys without a word, which is worse:
+    `num_train_epochs: 5` in an Axolotl config trains `num_epochs` (default 1), so it is an
+    error there too (a warning when a plugin listed in `plugins:` may define the key). In a
+    plain TrainingArguments YAML the script's own dataclasses may use a key, so only a likely
+    typo is a warning there, anything else information.
 
     ## Example
     ```yaml
@@ -174,7 +178,8 @@ def unknown_key(context: Context) -> Iterator[Finding]:
     ```
 
     ## Fix safety
-    Safe when exactly one key is meant and it is not set already: the fix renames the key.
+    Safe when exactly one key is meant and it is not set already: the fix renames the key
+    (suggested for Axolotl and Hugging Face, where the rename changes what runs).
     Translations that change how a value is expressed (`load_in_4bit: true` to
     `quantization_bit: 4`) are suggested.
     """

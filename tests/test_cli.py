@@ -205,3 +205,11 @@ def test_the_installed_console_script_runs(configs: Path) -> None:
     assert result.returncode == 1
     assert "EL201 too-many-epochs" in result.stdout
     assert result.stderr == ""
+
+
+def test_the_readme_lists_every_rule() -> None:
+    from epochlint.rules import all_rules
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for rule in all_rules():
+        assert f"| {rule.code} | {rule.name}" in readme, f"README's rule table lacks {rule.code}"
