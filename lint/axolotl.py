@@ -205,13 +205,31 @@ def axolotl_steps(
         return None, None
     global_batch = int(per_device) * world_size
     epochs = config.number("num_train_epochs")
-    estimate = (
-        math.ceil(train_rows * epochs / global_batch) if train_rows is not None and epochs else None
-    )
+    estimate = None
+    if config.packs_rows():
+        estimate = _packed_steps(config, global_batch, epochs)
+    elif train_rows is not None and epochs:
+        estimate = math.ceil(train_rows * epochs / global_batch)
     max_steps = config.number("max_steps")
     if max_steps and max_steps > 0:
         return global_batch, int(max_steps) if estimate is None else min(estimate, int(max_steps))
     return global_batch, estimate
+
+
+def _packed_steps(config: TrainingConfig, global_batch: int, epochs: float | None) -> int | None:
+    """calculate_total_num_steps with sample packing and a known packing efficiency:
+    int(floor(0.99 * tokens / efficiency / sequence_len // batch) - 1) * num_epochs.
+
+    Axolotl logs `total_num_tokens` and `sample_packing_eff_est` after preprocessing; without
+    them the step count depends on token counts epochlint cannot know.
+    """
+    tokens = config.number("total_num_tokens")
+    efficiency = config.number("sample_packing_eff_est")
+    length = config.number("cutoff_len")
+    if not (tokens and efficiency and length and epochs):
+        return None
+    sequences = math.floor(0.99 * tokens / efficiency / length // global_batch) - 1
+    return max(int(sequences * epochs), 0)
 
 
 def axolotl_warmup(config: TrainingConfig, total: int | None) -> int | None:

@@ -349,3 +349,13 @@ def test_hf_needs_the_row_count_and_early_stopping_is_a_callback() -> None:
         "save_strategy",
         "load_best_model_at_end",
     }
+
+
+def test_axolotl_sample_packing_uses_its_token_estimate() -> None:
+    packed = axolotl(sample_packing="true")
+    unknown = lint(packed, dataset_size=3000)
+    assert unknown.plan is not None and unknown.plan.total_steps is None  # depends on tokens
+    # With Axolotl's own numbers from preprocessing: floor(0.99 x 4,000,000 / 0.95 / 2,048
+    # // 8) - 1 = 253 sequences a pass, x 3 epochs.
+    known = lint(packed + "total_num_tokens: 4000000\nsample_packing_eff_est: 0.95\n")
+    assert known.plan is not None and known.plan.total_steps == 759
