@@ -9,18 +9,17 @@ over. Command-line options are applied on top of the file.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from epochlint.diagnostic import Severity
+from epochlint.records import field, record
 from epochlint.rules import all_rules
 from epochlint.settings import Settings, SettingsError, guidelines_with
 from epochlint.versions import Version
@@ -48,7 +47,7 @@ class ConfigError(SettingsError):
     """A configuration file that cannot be used; the message names the file and the key."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     """What one layer (a configuration file, or the command line) sets; empty means unset."""
 
@@ -195,6 +194,8 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
     for key, value in table.items():
         where = f"{prefix} {key}"
         if key not in KEYS:
+            import difflib  # only for a name that is unknown
+
             close = difflib.get_close_matches(str(key).replace("_", "-"), KEYS, n=1)
             hint = f"; did you mean `{close[0]}`?" if close else f"; known keys: {', '.join(KEYS)}"
             raise ConfigError(f"{prefix}: unknown key `{key}`{hint}")

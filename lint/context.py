@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from epochlint.directives import DirectiveError
 from epochlint.document import Document
 from epochlint.plan import Plan, Rows
+from epochlint.records import record
 from epochlint.settings import Settings
 from epochlint.training import TrainingConfig
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from epochlint.datasets import Resolution
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Context:
     document: Document
     config: TrainingConfig

@@ -8,14 +8,13 @@ streaming, random interleaving) makes N unknown and says how the user can provid
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from epochlint.records import record
 from epochlint.rowcount import RowCountError, count_rows
 
 __all__ = ["DatasetProblem", "DatasetRows", "Resolution", "resolve"]
@@ -27,7 +26,7 @@ HOW_TO_PROVIDE_N = (
 _HUB_URL_KEYS = ("hf_hub_url", "ms_hub_url", "om_hub_url")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DatasetRows:
     name: str
     rows: int | None  # rows used from this dataset after num_samples then max_samples
@@ -37,7 +36,7 @@ class DatasetRows:
     ranking: bool  # the entry's `ranking` flag
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DatasetProblem:
     code: str  # EL501 N unknown (info), EL502 undefined dataset, EL503 file missing/unreadable
     message: str
@@ -45,7 +44,7 @@ class DatasetProblem:
     suggestion: str | None  # EL502 only: the single close match among dataset_info.json names
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Resolution:
     rows: int | None  # merged training rows before the val_size split
     datasets: tuple[DatasetRows, ...]
@@ -98,7 +97,7 @@ def resolve(
     return Resolution(train_rows, train, eval_rows, evaluation, tuple(dict.fromkeys(problems)))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Catalog:
     """What dataset_info.json gave: entries, or why every name's source is unknown."""
 
@@ -253,6 +252,8 @@ class _EntryResolver:
         return rows
 
     def _undefined(self, name: str, known_names: list[str]) -> DatasetProblem:
+        import difflib  # only for a name that is unknown
+
         matches = difflib.get_close_matches(name, known_names, n=2, cutoff=0.75)
         suggestion = matches[0] if len(matches) == 1 else None
         hint = (

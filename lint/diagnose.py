@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass, field
 from typing import Any
 
+from epochlint.records import field, record
 from epochlint.runlog import Point, RunLog
 
 DEFAULT_PATIENCE = 3
@@ -28,14 +28,14 @@ MEMORISED_LOSS = 0.05
 LR_TOLERANCE = 0.02
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Best:
     step: int
     epoch: float | None
     eval_loss: float
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunFinding:
     kind: (
         str  # overfitting, undertraining, divergence, grad-spike, memorising, lr-schedule, no-eval
@@ -44,7 +44,7 @@ class RunFinding:
     step: int | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Schedule:
     """The config's learning-rate settings, as far as the config states them."""
 
@@ -54,14 +54,14 @@ class Schedule:
     warmup_ratio: float = 0.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EarlyStop:
     patience: int
     step: int
     epoch: float | None
 
 
-@dataclass
+@record
 class Diagnosis:
     best: Best | None
     findings: list[RunFinding] = field(default_factory=list)

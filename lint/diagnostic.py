@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
+
+from epochlint.records import field, record
 
 EditOp = Literal["set", "remove", "rename"]
 
@@ -19,7 +20,7 @@ class Severity(StrEnum):
         return {"error": 2, "warning": 1, "info": 0}[self.value]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Edit:
     """One change to a top-level key, in the config's own key names.
 
@@ -49,7 +50,7 @@ class Edit:
         return data
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fix:
     edits: tuple[Edit, ...]
     safety: Literal["safe", "suggested"]
@@ -65,7 +66,7 @@ class Fix:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Diagnostic:
     rule: str
     name: str

@@ -7,10 +7,8 @@ with a note: checking them against the training arguments would only produce noi
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
-
 from epochlint.document import Document
+from epochlint.records import record
 from epochlint.training import Dialect, llamafactory
 
 ACCELERATE_KEYS = {
@@ -79,7 +77,7 @@ TRAINING_KEYS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Detection:
     dialect: Dialect | None
     skipped: str | None = None  # why the file is not checked, when dialect is None
@@ -114,6 +112,8 @@ def detect(document: Document, forced: str | None = None) -> Detection:
         # Unknown keys next to known ones are more likely typos in a training config.
         if known and known == keys:
             return Detection(None, "an inference or export config (no do_train, no training keys)")
+        import difflib  # only for a name that is unknown
+
         if not known and not any(
             difflib.get_close_matches(k, dialect.properties, n=1) for k in keys
         ):

@@ -9,23 +9,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from epochlint.document import Comment
+from epochlint.records import record
 
 DIRECTIVE = re.compile(r"^\s*epochlint\s*:\s*(?P<body>.*?)\s*$")
 SETTING = re.compile(r"^(?P<name>[a-z-]+)\s*(?:=\s*(?P<value>.*))?$")
 KNOWN = ("dataset-size", "num-gpus", "disable", "disable-file")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Directive:
     name: str
     value: str | None
     comment: Comment
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DirectiveError:
     message: str
     comment: Comment

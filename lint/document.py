@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from epochlint.records import field, record
 from epochlint.source import Source
 
 try:  # libyaml is much faster and bounds nesting depth itself
@@ -67,7 +67,7 @@ PyYAMLLoader.yaml_implicit_resolvers = {
 LOADERS: dict[str, type[Any]] = {"omegaconf": OmegaConfLoader, "pyyaml": PyYAMLLoader}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Span:
     """A region of the source text: character offsets and 1-based line/column (end exclusive)."""
 
@@ -86,7 +86,7 @@ class Span:
         )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Entry:
     key: str
     value: Any
@@ -96,7 +96,7 @@ class Entry:
     merged: bool = False  # came in through a `<<:` merge key, written elsewhere
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Comment:
     line: int
     column: int
@@ -105,7 +105,7 @@ class Comment:
     own_line: bool  # nothing but whitespace before it on its line
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReadProblem:
     """A finding made while reading (duplicate keys, unsafe tags), reported by the EL0 rules."""
 
@@ -114,7 +114,7 @@ class ReadProblem:
     span: Span
 
 
-@dataclass
+@record
 class Document:
     source: Source
     loader: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,7 @@ from epochlint.dialects import detect
 from epochlint.directives import Directive, parse_directives, positive_count
 from epochlint.document import Document, DocumentError, Span, parse
 from epochlint.plan import Plan, Rows, build_plan
+from epochlint.records import field, record, replace
 from epochlint.rules import Finding, Rule, all_rules, get_rule
 from epochlint.settings import Settings
 from epochlint.source import Source, SourceError, UnreadablePath, decode, read_file
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
 
-@dataclass
+@record
 class FileResult:
     path: str
     source: Source | None = None

@@ -9,10 +9,9 @@ end the result must lint without the findings that were fixed; otherwise nothing
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
 from epochlint.diagnostic import Diagnostic, Edit
 from epochlint.engine import FileResult, check_source
+from epochlint.records import field, record, replace
 from epochlint.settings import Settings
 from epochlint.source import Source
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
@@ -41,7 +40,7 @@ NEIGHBOURS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
+@record
 class FixOutcome:
     source: Source
     text: str  # the fixed text (the original when nothing was applied)

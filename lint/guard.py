@@ -15,9 +15,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from epochlint.overrides import looks_like_override
+from epochlint.records import record
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 TRUE = ("true", "y", "1")  # LLaMA-Factory's is_env_enabled
@@ -27,14 +27,14 @@ class GuardError(Exception):
     """The command cannot be guarded (no config in it, a bad environment value)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Launch:
     config: str
     overrides: tuple[str, ...]
     axolotl: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WorldSize:
     size: int
     source: str  # said to the user: where the number came from

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -20,6 +19,7 @@ from epochlint.diagnostic import Severity
 from epochlint.engine import EXIT_FAILURE, EXIT_FINDINGS, FileResult, check_path
 from epochlint.guard import GuardError, read_command, world_size
 from epochlint.overrides import check_path_with_overrides
+from epochlint.records import replace
 from epochlint.settings import SettingsError
 
 COMMAND_NOT_FOUND = 127  # what a shell returns, so scripts see the usual status

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -25,6 +24,7 @@ import yaml
 from epochlint.diagnostic import Diagnostic
 from epochlint.document import Document, DocumentError, OmegaConfLoader, parse
 from epochlint.engine import FileResult, check_source
+from epochlint.records import record, replace
 from epochlint.settings import Settings
 from epochlint.source import Source
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
@@ -36,7 +36,7 @@ class OverrideError(Exception):
     """An override that cannot be read or applied; the message quotes it."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Override:
     text: str  # the argument as given
     key: str  # dotted

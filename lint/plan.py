@@ -13,14 +13,14 @@ count agree):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from epochlint.records import asdict, record
 from epochlint.training import TrainingConfig
 from epochlint.versions import Version
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rows:
     """How many rows the data has, and where that number came from."""
 
@@ -30,7 +30,7 @@ class Rows:
     note: str | None = None  # why the rows are unknown, when no dataset problem says it
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     dataset_rows: int | None  # training rows per epoch, after the val_size split
     dataset_rows_source: str | None

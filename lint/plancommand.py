@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from epochlint.configfile import COMMAND_LINE, Configurations, Options
 from epochlint.diagnostic import Severity, format_value, thousands
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, FileResult, check_path
 from epochlint.plan import Plan
+from epochlint.records import replace
 from epochlint.schedule import Events, curve, events, scheduler_of
 from epochlint.settings import Settings, SettingsError
 from epochlint.versions import Version

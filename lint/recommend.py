@@ -11,11 +11,11 @@ really make.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from epochlint.diagnostic import format_value, thousands
 from epochlint.plan import split_validation
+from epochlint.records import record
 from epochlint.versions import Version
 
 PRESETS = ("first-time", "fast", "production", "research")
@@ -30,7 +30,7 @@ VAL_SIZE = 0.1
 SEED_LOGGING_STEPS = 50
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Preset:
     epochs: float | None  # None: the preset caps the run with max_steps instead
     max_steps: int | None
@@ -54,7 +54,7 @@ PRESET_SETTINGS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Setting:
     key: str
     value: Any
@@ -62,7 +62,7 @@ class Setting:
     section: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Recommendation:
     settings: tuple[Setting, ...]
     # Keys that contradict the block when a config already has them, and why they go.
@@ -76,7 +76,7 @@ class Recommendation:
         return next((s.value for s in self.settings if s.key == key), None)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Request:
     dataset_rows: int  # rows as stored (before max_samples and the val_size split)
     method: str  # lora, qlora, full (oft and freeze follow LoRA's row of the tables)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from epochlint.plancommand import checked, command_settings, fail
 from epochlint.recommend import METHOD_NAMES, METHODS, PRESETS, Recommendation, Request
 from epochlint.recommend import recommend as choose
 from epochlint.recommend import render as render_block
+from epochlint.records import replace
 from epochlint.settings import Settings
 from epochlint.source import encode
 from epochlint.writer import WriteError, write_atomic

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from epochlint.records import field, record
 
 STATE_FILE = "trainer_state.json"
 LLAMAFACTORY_LOG = "trainer_log.jsonl"
@@ -27,7 +28,7 @@ class RunLogError(Exception):
     """A log that cannot be read; the message names the file (and line) and says why."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Point:
     step: int
     epoch: float | None
@@ -37,7 +38,7 @@ class Point:
     grad_norm: float | None = None
 
 
-@dataclass
+@record
 class RunLog:
     path: str  # the file that was read
     source: str  # "trainer_state.json" or "trainer_log.jsonl"

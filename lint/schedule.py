@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from epochlint.plan import Plan, epochs_entered
+from epochlint.records import record
 from epochlint.training import TrainingConfig
 from epochlint.versions import Version
 
@@ -36,7 +36,7 @@ EXACT = frozenset(
 IGNORES_WARMUP = frozenset({"constant", "reduce_lr_on_plateau"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scheduler:
     """A scheduler as the config names it, with the kwargs the curve depends on."""
 
@@ -164,7 +164,7 @@ def curve(
     return [(step, peak * scheduler.multiplier(step, warmup, total)) for step in steps]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Events:
     """The optimizer steps after which each thing happens (1-based, as `global_step`)."""
 

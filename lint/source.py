@@ -7,7 +7,8 @@ values, so the BOM, the newline style and the final newline are recorded here.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+from epochlint.records import record
 
 BOM = "\ufeff"
 # Training configs are a few KB (a long embedded chat template, tens of KB). Past this size a
@@ -30,7 +31,7 @@ class UnreadablePath(SourceError):
     """The path cannot be read at all (missing, a directory, no permission)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Source:
     path: str  # as shown to the user (relative when given relative)
     text: str  # decoded, without the BOM, newlines as in the file

@@ -10,16 +10,16 @@ otherwise leave the finding in place while looking suppressed to whoever reads t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from epochlint.diagnostic import Diagnostic
 from epochlint.directives import Directive, DirectiveError
 from epochlint.document import Comment, Span
+from epochlint.records import field, record
 from epochlint.rules import Finding, all_rules
 from epochlint.settings import Settings
 
 
-@dataclass
+@record
 class Suppression:
     comment: Comment
     written: str  # the directive as written, for messages

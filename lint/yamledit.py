@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
@@ -30,11 +29,12 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from epochlint.document import OmegaConfLoader, PyYAMLLoader
+from epochlint.records import record
 
 __all__ = ["EditError", "KeyEdit", "apply_edits", "format_scalar"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KeyEdit:
     op: Literal["set", "remove", "rename"]
     key: str
@@ -255,7 +255,7 @@ def _verify(before_text: str, after_text: str, edits: Sequence[KeyEdit]) -> None
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Entry:
     key: str
     key_node: ScalarNode
@@ -264,7 +264,7 @@ class _Entry:
     anchors: tuple[str, ...]  # anchors defined anywhere inside the value
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Document:
     text: str
     newline: str

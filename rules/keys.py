@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
 from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value
 from epochlint.rules import Finding, rule
 from epochlint.rules.reading import divergent_reading
+from epochlint.settings import rules_data
 from epochlint.training import Dialect
 from epochlint.versions import Version
 
@@ -101,8 +100,7 @@ def schema_errors(context: Context, kind: str) -> dict[str, Any]:
 def key_aliases(dialect: str = "llamafactory") -> dict[str, dict[str, Any]]:
     """Keys people write that the dialect does not know, and what they meant."""
     name = "key_aliases_axolotl.json" if dialect == "axolotl" else "key_aliases.json"
-    text = resources.files("epochlint.rules").joinpath(name).read_text("utf-8")
-    aliases: dict[str, dict[str, Any]] = json.loads(text)
+    aliases: dict[str, dict[str, Any]] = json.loads(rules_data(name))
     aliases.pop("_comment", None)
     return aliases
 
@@ -242,6 +240,8 @@ def unknown_key(context: Context) -> Iterator[Finding]:
         elif alias:
             message = f"{not_argument}: {aborts}. {alias['why'].capitalize()}; remove it"
         else:
+            import difflib  # only for a name that is unknown
+
             candidates = difflib.get_close_matches(key, list(properties), n=3, cutoff=0.8)
             message = f"{not_argument}: {aborts}"
             if len(candidates) == 1:
@@ -419,6 +419,8 @@ def invalid_choice(context: Context) -> Iterator[Finding]:
             )
             fix = Fix(tuple(edits), "safe")
         else:
+            import difflib  # only for a value that is not a choice
+
             close = difflib.get_close_matches(
                 value, [str(c) for c in choices if c], n=1, cutoff=0.7
             )
