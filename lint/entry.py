@@ -3,8 +3,9 @@
 A pre-commit hook runs `epochlint check a.yaml b.yaml` on every commit, so that run has to start
 faster than the YAML linter next to it. The click CLI (`epochlint.cli`) costs about 40 ms to
 import, with click itself and every command's module, before one file is read. A run that is
-nothing but YAML paths with the default options is therefore done here, the way `check` does it
-with no options; anything else (an option, stdin, a subcommand, colour) goes to the click CLI.
+nothing but YAML paths, with the default options or `--quiet` (how a hook or a script checks a
+whole folder), is therefore done here, the way `check` does it; anything else (another option,
+stdin, a subcommand, colour) goes to the click CLI.
 """
 
 from __future__ import annotations
@@ -16,18 +17,21 @@ import sys
 # What `check` does with colour off: click.echo strips ANSI sequences coming from the configs.
 ANSI_SEQUENCE = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")
 EXIT_FAILURE = 2
+QUIET = ("--quiet", "-q")
 
 
 def main() -> None:
     arguments = sys.argv[1:]
     paths = arguments[1:] if arguments[:1] == ["check"] else arguments
+    quiet = any(argument in QUIET for argument in paths)
+    paths = [argument for argument in paths if argument not in QUIET]
     if not _plain_paths(paths) or _wants_colour() or os.environ.get("GITHUB_ACTIONS") == "true":
         from epochlint.cli import main as cli
 
         cli()
         return
     try:
-        status = _check(paths)
+        status = _check(paths, quiet)
     except KeyboardInterrupt:
         sys.stderr.write("\nAborted!\n")  # as click reports it
         sys.exit(1)
@@ -54,7 +58,7 @@ def _wants_colour() -> bool:
     return sys.stdout.isatty()
 
 
-def _check(paths: list[str]) -> int:
+def _check(paths: list[str], quiet: bool) -> int:
     from pathlib import Path
 
     from epochlint.configfile import COMMAND_LINE, Configurations, Options
@@ -89,7 +93,12 @@ def _check(paths: list[str]) -> int:
         except Exception as error:  # a bug in epochlint must not hide the other files' results
             message = f"internal error, please report it: {type(error).__name__}: {error}"
             results.append(FileResult(path, error=message))
-    report = text.render(results, text.plain, None)
+    if quiet:  # the findings alone, as `check --quiet` prints them
+        report = "".join(
+            line + "\n" for result in results for line in text.render_file(result, text.plain)
+        )
+    else:
+        report = text.render(results, text.plain, None)
     sys.stdout.write(ANSI_SEQUENCE.sub("", report))
     sys.stdout.flush()
     return exit_code(results)

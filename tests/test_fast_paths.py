@@ -99,10 +99,11 @@ def _console_script(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[s
     )
 
 
-def test_plain_paths_skip_the_click_cli() -> None:
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_plain_paths_skip_the_click_cli(quiet: list[str]) -> None:
     probe = (
         "import sys\n"
-        "sys.argv = ['epochlint', 'check', 'train_lora.yaml']\n"
+        f"sys.argv = ['epochlint', 'check', *{quiet!r}, 'train_lora.yaml']\n"
         "from epochlint.entry import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "sys.stderr.write(repr(sorted(m for m in ('click', 'jsonschema', 'epochlint.cli') "
@@ -124,6 +125,10 @@ def test_plain_paths_skip_the_click_cli() -> None:
         ["folder.yaml"],
         ["binary.yaml", "clean.yml"],
         ["accelerate.yaml"],
+        ["check", "--quiet", "train_lora.yaml", "missing.yaml"],
+        ["-q", "clean.yml", "accelerate.yaml"],
+        ["train_lora.yaml", "-q", "binary.yaml"],
+        ["--quiet", "clean.yml"],
     ],
 )
 def test_the_fast_path_reports_what_the_click_cli_reports(
