@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from epochlint.records import field, record
+from epochlint.records import field, record, replace
 from epochlint.source import Source
 
 try:  # libyaml is much faster and bounds nesting depth itself
@@ -121,6 +121,7 @@ class Document:
     entries: dict[str, Entry]
     comments: list[Comment]
     problems: list[ReadProblem] = field(default_factory=list)
+    root: yaml.MappingNode | None = None  # the composed nodes, for `reread`
 
     def data(self) -> dict[str, Any]:
         return {key: entry.value for key, entry in self.entries.items()}
@@ -334,7 +335,54 @@ def parse(source: Source, loader: str = "omegaconf") -> Document:
         yaml_loader.dispose()
 
 
-def _build(source: Source, loader: str, yaml_loader: Any, root: yaml.MappingNode) -> Document:
+def reread(document: Document, loader: str) -> Document:
+    """`document` as `loader` reads it, from the same composed nodes: the two loaders differ
+    only in the tags they give plain scalars written without a tag (`1e-4`: float or string),
+    so composing again (a third of a file's check) is needed only when a tag or an anchor makes
+    that unclear. The nodes are retagged in place: `document` must not be used afterwards."""
+    root = document.root
+    if root is None or loader == document.loader:
+        return parse(document.source, loader)
+    text = document.source.text
+    yaml_loader = LOADERS[loader]("")
+    try:
+        retagged: list[tuple[yaml.ScalarNode, str]] = []
+        seen: set[int] = set()
+        stack: list[yaml.Node] = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.ScalarNode):
+                if node.style:  # quoted or block: a string in every loader
+                    continue
+                if text[node.start_mark.index : node.start_mark.index + 1] in ("!", "&"):
+                    return parse(document.source, loader)  # maybe an explicit tag: compose again
+                tag = yaml_loader.resolve(yaml.ScalarNode, node.value, (True, False))
+                if tag != node.tag:
+                    retagged.append((node, tag))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    stack.extend((key_node, value_node))
+        if not retagged:
+            return replace(document, loader=loader)
+        for node, tag in retagged:
+            node.tag = tag
+        return _build(document.source, loader, yaml_loader, root, document.comments)
+    finally:
+        yaml_loader.dispose()
+
+
+def _build(
+    source: Source,
+    loader: str,
+    yaml_loader: Any,
+    root: yaml.MappingNode,
+    comments: list[Comment] | None = None,
+) -> Document:
     entries: dict[str, Entry] = {}
     problems: list[ReadProblem] = []
     explicit_keys: dict[str, Span] = {}
@@ -380,7 +428,9 @@ def _build(source: Source, loader: str, yaml_loader: Any, root: yaml.MappingNode
             problems.append(ReadProblem("EL001", f"`{key}`: {error}", Span.of(value_node)))
             continue
         entries[key] = Entry(key, value, key_span, Span.of(value_node), value_node, merged)
-    return Document(source, loader, entries, find_comments(source.text, root), problems)
+    if comments is None:
+        comments = find_comments(source.text, root)
+    return Document(source, loader, entries, comments, problems, root)
 
 
 def _merged_key_nodes(root: yaml.MappingNode) -> list[yaml.Node]:

@@ -9,7 +9,7 @@ from epochlint.context import Context
 from epochlint.diagnostic import Diagnostic, Severity, thousands
 from epochlint.dialects import detect
 from epochlint.directives import Directive, parse_directives, positive_count
-from epochlint.document import Document, DocumentError, Span, parse
+from epochlint.document import Document, DocumentError, Span, parse, reread
 from epochlint.plan import Plan, Rows, build_plan
 from epochlint.records import field, record, replace
 from epochlint.rules import Finding, Rule, all_rules, get_rule
@@ -113,7 +113,7 @@ def check_source(source: Source, settings: Settings) -> FileResult:
         return result
     dialect = detection.dialect
     if dialect.loader != document.loader:
-        document = parse(source, dialect.loader)  # same structure, values as this trainer reads
+        document = reread(document, dialect.loader)  # same structure, values as this trainer reads
     config = dialect.make(document)
     directives, directive_errors = parse_directives(document.comments)
     suppressions, suppression_errors = read_suppressions(directives, source.text)

@@ -146,3 +146,53 @@ def test_the_fast_path_reports_what_the_click_cli_reports(
     slow = CliRunner().invoke(main, arguments, color=False)
     assert (fast.stdout, fast.returncode) == (slow.stdout, slow.exit_code)
     assert "Traceback" not in fast.stdout + fast.stderr
+
+
+REREAD_CASES = [
+    "learning_rate: 1e-4\nwarmup_ratio: 0.1\n",
+    "lr: 2e-5\nnested: {1e-3: a, b: [1e-4, 5.0e-5, '1e-4']}\n",
+    "a: !!float 1e-4\nb: 1e-4\n",
+    "a: &x 1e-4\nb: *x\nc: 3\n",
+    "<<: {lr: 1e-4}\nlr: 2e-4\n",
+    "a: ! 1e-4\n",
+    "a: 1e-4\na: 2e-4\n",
+    "a: !!python/name:os.system 1\nb: 1e-4\n",
+    "when: 2024-01-01\nx: 1_000\ny: .inf\nz: 1:30\n",
+    "plain: >\n  1e-4\nq: '2e-5'  # comment 1e-4\n",
+]
+
+
+def _parsed(document: Any) -> Any:
+    entries = [
+        (e.key, repr(e.value), e.key_span, e.value_span, e.merged, e.node.tag)
+        for e in document.entries.values()
+    ]
+    return document.loader, entries, document.comments, document.problems
+
+
+@pytest.mark.parametrize("text", REREAD_CASES)
+def test_rereading_the_nodes_gives_what_parsing_again_gives(text: str) -> None:
+    from epochlint.document import parse, reread
+    from epochlint.source import decode
+
+    for first, second in (("omegaconf", "pyyaml"), ("pyyaml", "omegaconf")):
+        source = decode(text.encode(), "x.yaml")
+        expected = _parsed(parse(source, second))
+        assert _parsed(reread(parse(source, first), second)) == expected
+
+
+def test_rereading_every_fixture_gives_what_parsing_again_gives() -> None:
+    from epochlint.document import DocumentError, parse, reread
+    from epochlint.source import SourceError, read_file
+
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted([*root.glob("fixtures/**/*.y*ml"), *root.glob("tests/**/*.y*ml")])
+    assert paths
+    for path in paths:
+        try:
+            source = read_file(str(path))
+            expected = _parsed(parse(source, "pyyaml"))
+            document = parse(source, "omegaconf")
+        except (SourceError, DocumentError):
+            continue
+        assert _parsed(reread(document, "pyyaml")) == expected, path
