@@ -108,12 +108,15 @@ def check_source(source: Source, settings: Settings) -> FileResult:
     detection = detect(document, settings.dialect)
     if detection.dialect is None:
         # Not a training config, but what breaks every YAML loader is still worth saying.
+        document.root = None  # kept only to re-read the nodes, which a skipped file never does
         result.document, result.skipped = document, detection.skipped
         result.diagnostics = _reading_problems(document, settings)
         return result
     dialect = detection.dialect
     if dialect.loader != document.loader:
         document = reread(document, dialect.loader)  # same structure, values as this trainer reads
+    # The nodes were kept only for that re-read; a run over many files keeps every document.
+    document.root = None
     config = dialect.make(document)
     directives, directive_errors = parse_directives(document.comments)
     suppressions, suppression_errors = read_suppressions(directives, source.text)
