@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from epochlint.diagnostic import Diagnostic, Severity, thousands
-from epochlint.engine import FileResult
+from epochlint.engine import COMMAND_LINE, FileResult
 from epochlint.plan import Plan
 
 Style = Callable[..., str]
@@ -81,7 +81,9 @@ def summary(results: list[FileResult], style: Style = plain) -> str:
     counts = {severity: sum(r.count(severity) for r in results) for severity in Severity}
     unreadable = sum(1 for r in results if r.error is not None)
     fixable = sum(1 for r in results for d in r.diagnostics if d.fix is not None)
-    files = f"{len(results)} file{'s' if len(results) != 1 else ''}"
+    # Overrides on the command line are reported like a file, but they are not one.
+    checked = len({r.path for r in results if r.path != COMMAND_LINE})
+    files = f"{checked} file{'s' if checked != 1 else ''}"
     if not any(counts.values()) and not unreadable:
         return style("All checks passed!", fg="green", bold=True) + f" ({files})"
     parts = [
