@@ -703,8 +703,9 @@ def value_out_of_range(context: Context) -> Iterator[Finding]:
 
     ## What it does
     Reports `warmup_ratio` outside [0, 1], a negative `warmup_steps`, `.inf` or `.nan` in a
-    schedule setting, a batch size or accumulation below 1, zero epochs, a learning rate of 0 or less, `logging_steps: 0` with
-    the steps strategy, a negative `val_size` or `val_size: 1.0`, and `max_steps: 0`.
+    schedule setting, a batch size or accumulation below 1, zero epochs, a learning rate of 0
+    or less, `logging_steps: 0` with the steps strategy, a negative `val_size` or
+    `val_size: 1.0`, and `max_steps: 0`.
 
     ## Why is this bad?
     Each either stops the run at start-up (`warmup_ratio must lie in range [0,1]`,
