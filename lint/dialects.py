@@ -115,7 +115,7 @@ def detect(document: Document, forced: str | None = None) -> Detection:
         import difflib  # only for a name that is unknown
 
         if not known and not any(
-            difflib.get_close_matches(k, dialect.properties, n=1) for k in keys
+            difflib.get_close_matches(k, dialect.properties, n=1, cutoff=0.8) for k in keys
         ):
             return Detection(None, "none of its keys are training arguments")
     return Detection(dialect)

@@ -247,9 +247,11 @@ def _top_level_pairs(mapping: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.No
     return merged + explicit
 
 
-def _scalar_spans(root: yaml.Node) -> list[tuple[int, int]]:
-    """Offsets of every scalar, so a '#' inside a quoted or block scalar is not a comment."""
+def _survey(root: yaml.Node) -> tuple[list[tuple[int, int]], bool]:
+    """One walk over every node: the spans of scalars that hold a '#' (so a '#' inside a quoted
+    or block scalar is not taken for a comment), and whether any node has an unsafe tag."""
     spans: list[tuple[int, int]] = []
+    unsafe = False
     stack = [root]
     seen: set[int] = set()
     while stack:
@@ -257,22 +259,24 @@ def _scalar_spans(root: yaml.Node) -> list[tuple[int, int]]:
         if id(node) in seen:
             continue
         seen.add(id(node))
+        unsafe = unsafe or node.tag not in SAFE_TAGS
         if isinstance(node, yaml.ScalarNode):
-            spans.append((node.start_mark.index, node.end_mark.index))
+            if "#" in node.value:
+                spans.append((node.start_mark.index, node.end_mark.index))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 stack.extend((key_node, value_node))
     spans.sort()
-    return spans
+    return spans, unsafe
 
 
 COMMENT_START = re.compile(r"(?:^|(?<=[ \t]))#", re.M)
 
 
-def find_comments(text: str, root: yaml.Node | None) -> list[Comment]:
-    spans = _scalar_spans(root) if root is not None else []
+def find_comments(text: str, spans: list[tuple[int, int]]) -> list[Comment]:
+    """Real comments: '#' at a line start or after a blank, outside every scalar span."""
     starts = [start for start, _ in spans]
     comments: list[Comment] = []
     # Lines are counted on from the previous comment: counting from the start of the text each
@@ -322,7 +326,10 @@ def parse(source: Source, loader: str = "omegaconf") -> Document:
                 root.start_mark.line + 1,
                 root.start_mark.column + 1,
             )
-        if _expanded_size(root, {}) > MAX_EXPANDED_NODES:
+        # Without an alias no node is shared, and a text this short cannot hold the limit's
+        # count of nodes (a character starts at most three), so the walk can be skipped.
+        could_expand = "*" in source.text or 3 * len(source.text) >= MAX_EXPANDED_NODES
+        if could_expand and _expanded_size(root, {}) > MAX_EXPANDED_NODES:
             raise DocumentError(
                 "EL001",
                 f"aliases expand the document past {MAX_EXPANDED_NODES:,} nodes "
@@ -387,6 +394,7 @@ def _build(
     problems: list[ReadProblem] = []
     explicit_keys: dict[str, Span] = {}
     merged_ids = {id(key) for key in _merged_key_nodes(root)}
+    spans, any_unsafe = _survey(root)
     for key_node, value_node in _top_level_pairs(root):
         merged = id(key_node) in merged_ids
         if not isinstance(key_node, yaml.ScalarNode):
@@ -410,7 +418,9 @@ def _build(
                     )
                 )
             explicit_keys[key] = key_span
-        unsafe = _unsafe_tag(value_node, set()) or _unsafe_tag(key_node, set())
+        unsafe = None
+        if any_unsafe:  # rare: find which entry holds it
+            unsafe = _unsafe_tag(value_node, set()) or _unsafe_tag(key_node, set())
         if unsafe is not None:
             problems.append(
                 ReadProblem(
@@ -429,7 +439,7 @@ def _build(
             continue
         entries[key] = Entry(key, value, key_span, Span.of(value_node), value_node, merged)
     if comments is None:
-        comments = find_comments(source.text, root)
+        comments = find_comments(source.text, spans)
     return Document(source, loader, entries, comments, problems, root)
 
 

@@ -54,10 +54,15 @@ class Dialect:
     def default(self, canonical: str) -> Any:
         return self.properties.get(self.key(canonical), {}).get("default")
 
-    def types(self, key: str) -> set[str]:
+    def types(self, key: str) -> frozenset[str]:
         """JSON types the key accepts; empty when unknown or unconstrained."""
-        kinds = self.properties.get(key, {}).get("type", [])
-        return {kinds} if isinstance(kinds, str) else set(kinds)
+        return _types(self, key)
+
+
+@cache  # asked for every key by several rules, for every file
+def _types(dialect: Dialect, key: str) -> frozenset[str]:
+    kinds = dialect.properties.get(key, {}).get("type", [])
+    return frozenset({kinds} if isinstance(kinds, str) else kinds)
 
 
 @cache

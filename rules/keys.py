@@ -6,13 +6,14 @@ import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any, Literal
+from weakref import WeakKeyDictionary
 
 from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value
 from epochlint.rules import Finding, rule
 from epochlint.rules.reading import divergent_reading
 from epochlint.settings import rules_data
-from epochlint.training import Dialect
+from epochlint.training import Dialect, TrainingConfig
 from epochlint.versions import Version
 
 JSON_TYPE_NAMES = {
@@ -79,8 +80,19 @@ def _surely_valid(value: Any, spec: dict[str, Any] | None) -> bool:
     return True
 
 
+# The schema is checked once per config; EL102 and EL103 each read their kind of failure.
+_FAILURES: WeakKeyDictionary[TrainingConfig, dict[str, dict[str, Any]]] = WeakKeyDictionary()
+
+
 def schema_errors(context: Context, kind: str) -> dict[str, Any]:
     """Top-level keys whose value fails the dialect's JSON Schema `kind` check (type, enum)."""
+    failures = _FAILURES.get(context.config)
+    if failures is None:
+        failures = _FAILURES[context.config] = _schema_failures(context)
+    return failures.get(kind, {})
+
+
+def _schema_failures(context: Context) -> dict[str, dict[str, Any]]:
     data = {key: entry.value for key, entry in context.document.entries.items() if not entry.merged}
     dialect = context.config.dialect
     if _prechecks(dialect) and all(
@@ -89,11 +101,11 @@ def schema_errors(context: Context, kind: str) -> dict[str, Any]:
         # The common case, a valid config, is proven without importing jsonschema (150 ms on a
         # slow machine); any doubt, and every error message, is still jsonschema's.
         return {}
-    failing: dict[str, Any] = {}
-    for error in _validator(context.config.dialect).iter_errors(data):
-        if error.validator == kind and len(error.absolute_path) == 1:
-            failing[str(error.absolute_path[0])] = error
-    return failing
+    failures: dict[str, dict[str, Any]] = {}
+    for error in _validator(dialect).iter_errors(data):
+        if len(error.absolute_path) == 1:
+            failures.setdefault(error.validator, {})[str(error.absolute_path[0])] = error
+    return failures
 
 
 @cache
@@ -340,7 +352,7 @@ def _float_warmup_on_4x(context: Context) -> Iterator[Finding]:
     )
 
 
-def _lossless(value: Any, expected: set[str]) -> Any:
+def _lossless(value: Any, expected: frozenset[str]) -> Any:
     """The value converted to an expected type without losing anything, else None."""
     if isinstance(value, str):
         try:

@@ -142,7 +142,7 @@ def unsafe_tag(context: Context) -> Iterator[Finding]:
     return _problems(context, "EL004")
 
 
-def divergent_reading(entry: Entry, expected: set[str]) -> tuple[str, Any] | None:
+def divergent_reading(entry: Entry, expected: frozenset[str]) -> tuple[str, Any] | None:
     """(how the loader reads it, the value the author evidently meant) for a misread scalar."""
     node = entry.node
     if not isinstance(node, yaml.ScalarNode) or node.style not in (None, ""):

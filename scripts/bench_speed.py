@@ -11,8 +11,11 @@ median of per-pair ratios. Targets (issue #9):
 - 1,000 generated configs in one invocation: under 80 MB peak RSS, and linear (the marginal cost
   per file from 500 to 1,000 files at most 1.5x that from 250 to 500).
 
+By default both tools are installed the way a user installs them, with `pip install` into a
+fresh virtual environment (this checkout, not in editable mode: an editable install adds an
+import hook to every start-up); `--venv DIR` uses an environment that already has both.
+
 Dataset row counting has its own benchmark: scripts/bench_rowcount.py.
-Needs epochlint and yamllint installed in the running interpreter (pip install -e '.[bench]').
 """
 
 from __future__ import annotations
@@ -54,13 +57,36 @@ getattr(__import__(module, fromlist=[function]), function)()
 """
 
 
+ROOT = Path(__file__).resolve().parents[1]
+# The environment both tools run from: set by main() (a fresh install, or --venv).
+BIN = Path(sys.executable).parent
+
+
+def python() -> str:
+    return str(BIN / "python")
+
+
 def entry_point(name: str) -> str:
     """`module:function` of an installed console script, as its launcher calls it."""
-    from importlib import metadata
+    code = (
+        "from importlib import metadata\n"
+        f"print(next(iter(metadata.entry_points(group='console_scripts', name={name!r}))).value)"
+    )
+    done = subprocess.run([python(), "-c", code], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{name} is not installed in {BIN.parent}")
+    return done.stdout.strip()
 
-    for script in metadata.entry_points(group="console_scripts", name=name):
-        return str(script.value)
-    raise SystemExit(f"{name} is not installed: pip install -e '.[bench]'")
+
+def fresh_install(scratch: Path) -> Path:
+    """A new virtual environment with this checkout and yamllint, as `pip install` makes it."""
+    venv = scratch / "venv"
+    print(f"installing epochlint ({ROOT}) and yamllint into a fresh {venv} ...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(ROOT), "yamllint"], check=True
+    )
+    return venv / "bin"
 
 
 @dataclass
@@ -71,11 +97,9 @@ class Run:
 
 def tool(name: str) -> str:
     """The console script next to this interpreter, as a user would run it."""
-    script = Path(sys.executable).parent / name
+    script = BIN / name
     if not script.exists():
-        raise SystemExit(
-            f"{name} is not installed next to {sys.executable}: pip install -e '.[bench]'"
-        )
+        raise SystemExit(f"{name} is not installed in {BIN.parent}")
     return str(script)
 
 
@@ -91,7 +115,7 @@ def timed(command: Sequence[str], cwd: Path, env: dict[str, str]) -> Run:
 
 
 def peak_rss_mb(name: str, arguments: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
-    command = [sys.executable, "-c", PEAK_RSS_WRAPPER, entry_point(name), *arguments]
+    command = [python(), "-c", PEAK_RSS_WRAPPER, entry_point(name), *arguments]
     done = subprocess.run(
         command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
@@ -292,7 +316,7 @@ def many_configs(env: dict[str, str]) -> bool:
 
 def import_profile(env: dict[str, str], top: int) -> None:
     """The slowest top-level imports of one `epochlint check`, from `python -X importtime`."""
-    command = [sys.executable, "-X", "importtime", "-c", PEAK_RSS_WRAPPER, entry_point("epochlint")]
+    command = [python(), "-X", "importtime", "-c", PEAK_RSS_WRAPPER, entry_point("epochlint")]
     done = subprocess.run(
         [*command, "check", "train_lora.yaml"],
         cwd=EXAMPLE_DIR,
@@ -321,9 +345,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=21, help="paired runs per comparison")
     parser.add_argument("--skip-corpus", action="store_true", help="skip the corpus comparison")
     parser.add_argument("--skip-many", action="store_true", help="skip the 1,000-config run")
+    parser.add_argument(
+        "--venv", type=Path, help="use this environment (with epochlint and yamllint installed)"
+    )
     arguments = parser.parse_args()
     passed = True
+    global BIN
     with tempfile.TemporaryDirectory(prefix="epochlint-bench-cache-") as cache:
+        BIN = arguments.venv / "bin" if arguments.venv else fresh_install(Path(cache))
         # A private cache: the first run counts the dataset rows, the rest read the cache.
         env = {**os.environ, "XDG_CACHE_HOME": cache, "NO_COLOR": "1"}
         env.pop("GITHUB_ACTIONS", None)
