@@ -18,7 +18,7 @@ import click
 from epochlint.diagnose import DEFAULT_PATIENCE, Diagnosis, Schedule, diagnose, epochs_text, number
 from epochlint.document import DocumentError, parse
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS
-from epochlint.runlog import RunLog, RunLogError, read_run
+from epochlint.runlog import RunLog, RunLogError, as_number, read_run
 from epochlint.source import SourceError, encode, read_file
 from epochlint.writer import WriteError, write_atomic
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
@@ -40,26 +40,13 @@ def read_config(path: str) -> dict[str, Any]:
         raise DiagnoseError(f"{path}:{error.line}:{error.column}: {error.message}") from None
 
 
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
 def schedule_of(config: dict[str, Any]) -> Schedule:
     defaults = Schedule()
     return Schedule(
-        learning_rate=_float(config.get("learning_rate")) or defaults.learning_rate,
+        learning_rate=as_number(config.get("learning_rate")) or defaults.learning_rate,
         scheduler=str(config.get("lr_scheduler_type") or defaults.scheduler),
-        warmup_steps=_float(config.get("warmup_steps")) or 0.0,
-        warmup_ratio=_float(config.get("warmup_ratio")) or 0.0,
+        warmup_steps=as_number(config.get("warmup_steps")) or 0.0,
+        warmup_ratio=as_number(config.get("warmup_ratio")) or 0.0,
     )
 
 
@@ -112,7 +99,7 @@ def diagnose_command(
         run = read_run(path)
         config_file = config_path or fix_path or run.config_path
         config = read_config(config_file) if config_file else None
-        configured = _float(config.get("num_train_epochs")) if config else None
+        configured = as_number(config.get("num_train_epochs")) if config else None
         result = diagnose(
             run,
             patience=patience,
@@ -181,7 +168,7 @@ def fix_epochs(config_path: str, run: RunLog, result: Diagnosis) -> str:
     except SourceError as error:
         raise DiagnoseError(f"{config_path}: {error.message}") from None
     config = read_config(config_path)
-    max_steps = _float(config.get("max_steps"))
+    max_steps = as_number(config.get("max_steps"))
     per_epoch = run.steps_per_epoch
     value: int | float
     if max_steps is not None and max_steps > 0:

@@ -68,8 +68,9 @@ class RunLog:
         return None
 
 
-def _number(value: Any) -> float | None:
-    """A logged number; NaN and infinity are kept, because they are what divergence looks like."""
+def as_number(value: Any) -> float | None:
+    """A logged or configured number. NaN and infinity are kept: they are what divergence
+    looks like in a log."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -83,7 +84,7 @@ def _number(value: Any) -> float | None:
 
 
 def _step(value: Any) -> int | None:
-    number = _number(value)
+    number = as_number(value)
     if number is None or not math.isfinite(number):
         return None
     return int(number)
@@ -169,11 +170,11 @@ def _read_trainer_state(text: str, path: str) -> RunLog:
             continue
         point = Point(
             step=step,
-            epoch=_number(entry.get("epoch")),
-            loss=_number(entry.get("loss")),
-            eval_loss=_number(entry.get("eval_loss")),
-            learning_rate=_number(entry.get("learning_rate")),
-            grad_norm=_number(entry.get("grad_norm")),
+            epoch=as_number(entry.get("epoch")),
+            loss=as_number(entry.get("loss")),
+            eval_loss=as_number(entry.get("eval_loss")),
+            learning_rate=as_number(entry.get("learning_rate")),
+            grad_norm=as_number(entry.get("grad_norm")),
         )
         if point.loss is not None or point.eval_loss is not None:
             points.append(point)
@@ -183,7 +184,7 @@ def _read_trainer_state(text: str, path: str) -> RunLog:
         STATE_FILE,
         _without_restarts(points),
         max_steps=max_steps if max_steps and max_steps > 0 else None,
-        num_train_epochs=_number(state.get("num_train_epochs")),
+        num_train_epochs=as_number(state.get("num_train_epochs")),
     )
 
 
@@ -208,10 +209,10 @@ def _read_llamafactory_log(text: str, path: str) -> RunLog:
             continue
         point = Point(
             step=step,
-            epoch=_number(entry.get("epoch")),
-            loss=_number(entry.get("loss")),
-            eval_loss=_number(entry.get("eval_loss")),
-            learning_rate=_number(entry.get("lr")),
+            epoch=as_number(entry.get("epoch")),
+            loss=as_number(entry.get("loss")),
+            eval_loss=as_number(entry.get("eval_loss")),
+            learning_rate=as_number(entry.get("lr")),
         )
         # Lines without a loss are progress ticks (prediction, the final summary).
         if point.loss is not None or point.eval_loss is not None:

@@ -9,7 +9,7 @@ from typing import Any
 from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value, thousands
 from epochlint.rules import Finding, rule
-from epochlint.rules.length import guided_epochs, overfitting_unwatched, trains
+from epochlint.rules.length import many_epochs, overfitting_unwatched, trains
 from epochlint.training import is_number
 from epochlint.versions import Version
 
@@ -177,6 +177,11 @@ def best_model_strategy_mismatch(context: Context) -> Iterator[Finding]:
     )
 
 
+def next_multiple(save: float, evaluation: float) -> int:
+    """save_steps rounded up to a multiple of eval_steps, so every save lands on an eval."""
+    return math.ceil(save / evaluation) * int(evaluation)
+
+
 def _eval_interval(context: Context) -> float | None:
     """eval_steps as transformers sees it: unset or 0 falls back to logging_steps."""
     config = context.config
@@ -242,7 +247,7 @@ def save_not_multiple_of_eval(context: Context) -> Iterator[Finding]:
         return
     fix = None
     if save >= 1:
-        rounded = math.ceil(save / evaluation) * int(evaluation)
+        rounded = next_multiple(save, evaluation)
         fix = Fix((config.set("save_steps", rounded),), "safe")
     yield Finding(
         f"`{config.key('save_steps')}: {save_text}` is not a multiple of "
@@ -359,7 +364,7 @@ def _early_stopping_by_steps(context: Context, patience: Any) -> Iterator[Findin
     if save.value % evaluation.value:
         fix = None
         if evaluation.value >= 1:
-            rounded = math.ceil(save.value / evaluation.value) * int(evaluation.value)
+            rounded = next_multiple(save.value, evaluation.value)
             fix = Fix((config.set("save_steps", rounded),), "safe")
         yield Finding(
             f"`{key}: {format_value(patience)}` needs `{config.key('save_steps')}: "
@@ -442,11 +447,9 @@ def no_early_stopping(context: Context) -> Iterator[Finding]:
         return
     config, plan = context.config, context.plan
     epochs = plan.epochs
-    guided = guided_epochs(context)
-    many = guided is not None and guided >= context.guidelines["early_stopping_epochs_from"]
     why = (
         f"{thousands(epochs)} epochs"
-        if many
+        if many_epochs(context)
         else f"{thousands(plan.dataset_rows)} rows (small data)"
     )
     edits = _evaluation_setup(context)

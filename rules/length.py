@@ -46,13 +46,17 @@ def guided_epochs(context: Context) -> float | None:
     return None if epochs is None else min(epochs, context.epoch_range()[1])
 
 
+def many_epochs(context: Context) -> bool:
+    """Enough epochs (after EL201's guideline) that overfitting is likely."""
+    epochs = guided_epochs(context)
+    return epochs is not None and epochs >= context.guidelines["early_stopping_epochs_from"]
+
+
 def overfitting_unwatched(context: Context) -> bool:
     """Many epochs or small data, and no evaluation to notice overfitting (EL406's case)."""
     if context.config.evaluation_enabled():
         return False
-    epochs = guided_epochs(context)
-    many = epochs is not None and epochs >= context.guidelines["early_stopping_epochs_from"]
-    return many or context.tier == "small"
+    return many_epochs(context) or context.tier == "small"
 
 
 @rule("EL201", "too-many-epochs", "warning", fix="suggested")
