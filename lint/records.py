@@ -3,8 +3,9 @@
 `epochlint check a.yaml` runs as a pre-commit hook and must start faster than the YAML linter
 next to it. `import dataclasses` pulls in `inspect` (with `ast`, `dis`, `tokenize`): 5-6 ms, and
 Python 3.11's `@dataclass` compiles each generated method on its own, about 0.35 ms a class;
-a check defines some thirty records. Here the methods of a class are compiled in one piece and
-nothing else is imported.
+a check defines some thirty records. Here only `__init__` is compiled (it runs for every value
+of every file); the other methods are closures over a C-level attribute getter, and nothing
+else is imported.
 
 Semantics follow `dataclasses` for what epochlint uses: fields from the class annotations in
 order, plain defaults and `field(default_factory=...)`, `__init__`, `__repr__`, `__eq__` (same
@@ -15,6 +16,7 @@ and `eq=False` (identity). Not supported: inheritance between records, `ClassVar
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
 
@@ -60,8 +62,48 @@ def record(
 
 
 def _process(cls: type[T], frozen: bool, eq: bool) -> type[T]:
-    names = list(cls.__dict__.get("__annotations__", {}))
-    namespace: dict[str, Any] = {"_MISSING": _MISSING, "_object_setattr": object.__setattr__}
+    names = tuple(cls.__dict__.get("__annotations__", {}))
+    cls.__init__ = _make_init(cls, names, frozen)  # type: ignore[method-assign]
+    # The other methods read the fields through one C-level getter: compiling them for each
+    # class, as __init__ is, doubled the time to import epochlint.
+    values: Callable[[Any], Any] = operator.attrgetter(*names) if names else _no_values
+
+    def __repr__(self: Any) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"{self.__class__.__qualname__}({shown})"
+
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return values(self) == values(other)
+        return NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(values(self))
+
+    methods: dict[str, Callable[..., Any]] = {"__repr__": __repr__}
+    if eq:
+        methods["__eq__"] = __eq__
+        if frozen:
+            methods["__hash__"] = __hash__
+    for method, function in methods.items():
+        function.__qualname__ = f"{cls.__qualname__}.{method}"
+        setattr(cls, method, function)
+    if eq and not frozen:
+        cls.__hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+    if frozen:
+        cls.__setattr__ = _frozen_setattr  # type: ignore[method-assign]
+        cls.__delattr__ = _frozen_delattr  # type: ignore[method-assign]
+    setattr(cls, _FIELDS, names)
+    return cls
+
+
+def _no_values(instance: Any) -> tuple[()]:
+    return ()
+
+
+def _make_init(cls: type, names: tuple[str, ...], frozen: bool) -> Callable[..., None]:
+    """`__init__` with the fields as parameters, compiled: it runs for every Span of a file."""
+    namespace: dict[str, Any] = {"_MISSING": _MISSING}
     parameters, body = [], []
     for name in names:
         default = cls.__dict__.get(name, _MISSING)
@@ -80,40 +122,18 @@ def _process(cls: type[T], frozen: bool, eq: bool) -> type[T]:
             parameters.append(name)
             value = name
         if frozen:
-            body.append(f"  _object_setattr(self, {name!r}, {value})")
+            # Straight into the instance dict: object.__setattr__ per field made a Span (made
+            # twice for every key of every config) cost as much as constructing its value.
+            body.append(f"  _values[{name!r}] = {value}")
         else:
             body.append(f"  self.{name} = {value}")
-    fields = ", ".join(f"self.{name}" for name in names)
-    others = ", ".join(f"other.{name}" for name in names)
-    shown = ", ".join(f"{name}={{self.{name}!r}}" for name in names)
-    source = [
-        f"def __init__(self, {', '.join(parameters)}):",
-        *(body or ["  pass"]),
-        "def __repr__(self):",
-        f'  return self.__class__.__qualname__ + f"({shown})"',
-    ]
-    if eq:
-        source += [
-            "def __eq__(self, other):",
-            "  if other.__class__ is self.__class__:",
-            f"    return ({fields},) == ({others},)",
-            "  return NotImplemented",
-        ]
-        if frozen:
-            source += ["def __hash__(self):", f"  return hash(({fields},))"]
-    exec("\n".join(source), namespace)
-    for method in ("__init__", "__repr__", "__eq__", "__hash__"):
-        if method in namespace:
-            function = namespace[method]
-            function.__qualname__ = f"{cls.__qualname__}.{method}"
-            setattr(cls, method, function)
-    if eq and not frozen:
-        cls.__hash__ = None  # type: ignore[assignment]  # mutable, compared by value
-    if frozen:
-        cls.__setattr__ = _frozen_setattr  # type: ignore[method-assign]
-        cls.__delattr__ = _frozen_delattr  # type: ignore[method-assign]
-    setattr(cls, _FIELDS, tuple(names))
-    return cls
+    if frozen and body:
+        body.insert(0, "  _values = self.__dict__")
+    source = "\n".join([f"def __init__(self, {', '.join(parameters)}):", *(body or ["  pass"])])
+    exec(source, namespace)
+    function: Callable[..., None] = namespace["__init__"]
+    function.__qualname__ = f"{cls.__qualname__}.__init__"
+    return function
 
 
 def _frozen_setattr(self: Any, name: str, value: Any) -> None:
