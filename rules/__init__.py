@@ -42,8 +42,16 @@ class Rule:
     severity: Severity
     fix: Literal["safe", "suggested"] | None
     check: Check
-    summary: str
-    doc: str
+
+    # The documentation is read from the docstring when it is shown, not when every rule is
+    # registered at the start of every run.
+    @property
+    def doc(self) -> str:
+        return cleandoc(self.check.__doc__ or "")
+
+    @property
+    def summary(self) -> str:
+        return self.doc.split("\n", 1)[0]
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -55,9 +63,7 @@ def rule(
     def register(check: Check) -> Check:
         if code in REGISTRY:
             raise RuntimeError(f"rule {code} registered twice")
-        doc = cleandoc(check.__doc__ or "")
-        summary = doc.split("\n", 1)[0]
-        REGISTRY[code] = Rule(code, name, Severity(severity), fix, check, summary, doc)
+        REGISTRY[code] = Rule(code, name, Severity(severity), fix, check)
         return check
 
     return register
