@@ -80,7 +80,15 @@ def read_file(path: str) -> Source:
         raise UnreadablePath("is a directory; give YAML files, or a folder's files with a glob")
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)  # bounded: /dev/zero is a path too
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_CONFIG_BYTES:
+                raise _too_large(size)
+            # A file is read at its size: a read of the limit allocates 2 MB first, which cost
+            # more than parsing a config. A device or pipe (size 0, /dev/zero is a path too)
+            # and a file that grows while it is read are read up to the limit.
+            data = handle.read(size + 1 if size else MAX_CONFIG_BYTES + 1)
+            if size and len(data) > size:
+                data += handle.read(MAX_CONFIG_BYTES + 1 - len(data))
             if len(data) > MAX_CONFIG_BYTES:
                 raise _too_large(os.fstat(handle.fileno()).st_size)
     except FileNotFoundError:
