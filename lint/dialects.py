@@ -84,10 +84,18 @@ class Detection:
 
 
 def dialect_named(name: str) -> Dialect:
-    from epochlint.axolotl import axolotl
-    from epochlint.hfargs import huggingface
+    # Each dialect's module is imported only when a file of that kind is checked.
+    if name == "axolotl":
+        from epochlint.axolotl import axolotl
 
-    return {"llamafactory": llamafactory, "axolotl": axolotl, "hf": huggingface}[name]()
+        return axolotl()
+    if name == "hf":
+        from epochlint.hfargs import huggingface
+
+        return huggingface()
+    if name == "llamafactory":
+        return llamafactory()
+    raise KeyError(name)
 
 
 def detect(document: Document, forced: str | None = None) -> Detection:
@@ -104,18 +112,19 @@ def detect(document: Document, forced: str | None = None) -> Detection:
     if "model_name_or_path" not in keys and len(keys & AXOLOTL_KEYS) >= 2:
         return Detection(dialect_named("axolotl"))
     dialect = llamafactory()
-    known = keys & set(dialect.properties)
-    hf = dialect_named("hf")
-    if not keys & LLAMAFACTORY_SIGNALS and len(keys & set(hf.properties)) >= 3:
-        return Detection(hf)
+    known = keys & dialect.properties.keys()
+    if not keys & LLAMAFACTORY_SIGNALS:
+        hf = dialect_named("hf")
+        if len(keys & hf.properties.keys()) >= 3:
+            return Detection(hf)
     if not any(flag in keys for flag in RUN_FLAGS) and not keys & TRAINING_KEYS:
         # Unknown keys next to known ones are more likely typos in a training config.
         if known and known == keys:
             return Detection(None, "an inference or export config (no do_train, no training keys)")
-        import difflib  # only for a name that is unknown
+        from epochlint.spelling import close_matches  # only for a name that is unknown
 
         if not known and not any(
-            difflib.get_close_matches(k, dialect.properties, n=1, cutoff=0.8) for k in keys
+            close_matches(key, dialect.properties, n=1, cutoff=0.8) for key in keys
         ):
             return Detection(None, "none of its keys are training arguments")
     return Detection(dialect)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cache
 from typing import Any, Literal
 from weakref import WeakKeyDictionary
@@ -37,24 +37,27 @@ def _validator(dialect: Dialect) -> Any:
     return jsonschema.Draft4Validator(schema)
 
 
-# The keywords `_surely_valid` understands; a schema using any other one goes to jsonschema.
+# The schema keywords `_verdict` reads exactly as jsonschema's Draft 4 validator does. A schema
+# with any other keyword, or a value of another kind, is left to jsonschema itself.
 PRECHECKED_KEYWORDS = frozenset({"type", "enum", "default", "description"})
 TOP_LEVEL_KEYWORDS = frozenset({"$schema", "title", "description", "type", "properties"})
-# Draft 4 types, narrowed so that a match is valid for jsonschema too (integer: no 1.0, no True).
-SURELY_OF_TYPE: dict[str, Callable[[Any], bool]] = {
-    "integer": lambda value: type(value) is int,
-    "number": lambda value: type(value) in (int, float),
-    "string": lambda value: type(value) is str,
-    "boolean": lambda value: type(value) is bool,
-    "null": lambda value: value is None,
-    "array": lambda value: type(value) is list,
-    "object": lambda value: type(value) is dict,
+# Draft 4 types of the values a safe YAML load produces (bool is not an integer, 1.0 is not one).
+DRAFT4_TYPES: dict[type, frozenset[str]] = {
+    type(None): frozenset({"null"}),
+    bool: frozenset({"boolean"}),
+    int: frozenset({"integer", "number"}),
+    float: frozenset({"number"}),
+    str: frozenset({"string"}),
+    list: frozenset({"array"}),
+    dict: frozenset({"object"}),
 }
+SCALAR_TYPES = (type(None), bool, int, float, str)
+NO_FAILURE: frozenset[str] = frozenset()
 
 
 @cache
 def _prechecks(dialect: Dialect) -> bool:
-    """Whether `_surely_valid` understands every keyword of the dialect's schema."""
+    """Whether `_verdict` understands every keyword of the dialect's schema."""
     schema = dialect.schema
     top = {key for key in schema if not key.startswith("x-")} - {"additionalProperties"}
     if not top <= TOP_LEVEL_KEYWORDS or schema.get("type", "object") != "object":
@@ -65,46 +68,70 @@ def _prechecks(dialect: Dialect) -> bool:
     )
 
 
-def _surely_valid(value: Any, spec: dict[str, Any] | None) -> bool:
-    """True only if jsonschema would find no error in `value`; False means "ask jsonschema"."""
+def _same(value: Any, choice: Any) -> bool:
+    """Draft 4 `enum` equality for scalars: true is not 1, 1.0 is 1, a string only a string."""
+    if isinstance(value, (bool, str)) or isinstance(choice, (bool, str)) or value is None:
+        return type(value) is type(choice) and value == choice
+    return bool(value == choice)
+
+
+def _verdict(value: Any, spec: dict[str, Any] | None) -> frozenset[str] | None:
+    """The keywords (`type`, `enum`) that `value` fails, as jsonschema would report them;
+    None when only jsonschema can say (a value that is not a plain YAML value)."""
     if spec is None:
-        return True  # an unknown key: EL101's business, additionalProperties allows it
-    kinds = spec.get("type")
-    if kinds is not None:
-        names = [kinds] if isinstance(kinds, str) else kinds
-        checks = [SURELY_OF_TYPE.get(name) for name in names]
-        if not any(check is not None and check(value) for check in checks):
-            return False
+        return NO_FAILURE  # an unknown key: EL101's business, additionalProperties allows it
+    kinds = DRAFT4_TYPES.get(type(value))
+    if kinds is None:
+        return None
+    failed: set[str] = set()
+    expected = spec.get("type")
+    if expected is not None and kinds.isdisjoint(
+        (expected,) if isinstance(expected, str) else expected
+    ):
+        failed.add("type")
     if "enum" in spec:
-        return any(type(choice) is type(value) and choice == value for choice in spec["enum"])
-    return True
+        if not isinstance(value, SCALAR_TYPES):
+            return None  # jsonschema compares lists and mappings element by element
+        if not any(_same(value, choice) for choice in spec["enum"]):
+            failed.add("enum")
+    return frozenset(failed) if failed else NO_FAILURE
 
 
 # The schema is checked once per config; EL102 and EL103 each read their kind of failure.
-_FAILURES: WeakKeyDictionary[TrainingConfig, dict[str, dict[str, Any]]] = WeakKeyDictionary()
+_FAILURES: WeakKeyDictionary[TrainingConfig, dict[str, set[str]]] = WeakKeyDictionary()
 
 
-def schema_errors(context: Context, kind: str) -> dict[str, Any]:
+def schema_errors(context: Context, kind: str) -> set[str]:
     """Top-level keys whose value fails the dialect's JSON Schema `kind` check (type, enum)."""
     failures = _FAILURES.get(context.config)
     if failures is None:
         failures = _FAILURES[context.config] = _schema_failures(context)
-    return failures.get(kind, {})
+    return failures.get(kind, set())
 
 
-def _schema_failures(context: Context) -> dict[str, dict[str, Any]]:
+def _schema_failures(context: Context) -> dict[str, set[str]]:
     data = {key: entry.value for key, entry in context.document.entries.items() if not entry.merged}
     dialect = context.config.dialect
-    if _prechecks(dialect) and all(
-        _surely_valid(value, dialect.properties.get(key)) for key, value in data.items()
-    ):
-        # The common case, a valid config, is proven without importing jsonschema (150 ms on a
-        # slow machine); any doubt, and every error message, is still jsonschema's.
-        return {}
-    failures: dict[str, dict[str, Any]] = {}
+    if _prechecks(dialect):
+        failures: dict[str, set[str]] = {}
+        for key, value in data.items():
+            failed = _verdict(value, dialect.properties.get(key))
+            if failed is None:
+                break
+            for keyword in failed:
+                failures.setdefault(keyword, set()).add(key)
+        else:
+            # Every verdict was certain, so jsonschema (an import of 50 to 150 ms) is not needed
+            # to know what it would report; tests/test_fast_paths.py holds them to its answers.
+            return failures
+    return _jsonschema_failures(dialect, data)
+
+
+def _jsonschema_failures(dialect: Dialect, data: dict[str, Any]) -> dict[str, set[str]]:
+    failures: dict[str, set[str]] = {}
     for error in _validator(dialect).iter_errors(data):
         if len(error.absolute_path) == 1:
-            failures.setdefault(error.validator, {})[str(error.absolute_path[0])] = error
+            failures.setdefault(error.validator, set()).add(str(error.absolute_path[0]))
     return failures
 
 
@@ -252,9 +279,9 @@ def unknown_key(context: Context) -> Iterator[Finding]:
         elif alias:
             message = f"{not_argument}: {aborts}. {alias['why'].capitalize()}; remove it"
         else:
-            import difflib  # only for a name that is unknown
+            from epochlint.spelling import close_matches  # only for a name that is unknown
 
-            candidates = difflib.get_close_matches(key, list(properties), n=3, cutoff=0.8)
+            candidates = close_matches(key, properties, n=3, cutoff=0.8)
             message = f"{not_argument}: {aborts}"
             if len(candidates) == 1:
                 message += f"; did you mean `{candidates[0]}`?"

@@ -17,9 +17,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from epochlint import versions
+from epochlint.axolotl import axolotl
 from epochlint.cli import main
-from epochlint.rules.keys import _prechecks, _surely_valid
-from epochlint.training import llamafactory
+from epochlint.hfargs import huggingface
+from epochlint.rules.keys import _prechecks, _verdict
+from epochlint.training import Dialect, llamafactory
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
 
@@ -59,32 +61,105 @@ def test_transformers_is_found_by_normalised_name_first_on_sys_path(
         versions.installed_transformers.cache_clear()
 
 
-PROPERTIES = llamafactory().properties
+DIALECTS = [llamafactory(), axolotl(), huggingface()]
+SPECS = [(dialect.name, key) for dialect in DIALECTS for key in sorted(dialect.properties)]
+CHOICES = [
+    choice
+    for dialect in DIALECTS
+    for spec in dialect.properties.values()
+    for choice in spec.get("enum", [])
+]
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-(10**20), 10**20),
     st.floats(allow_nan=True),
+    st.sampled_from([0.0, 1.0, -0.0, 2.0, 0.5]),
     st.text(max_size=12),
-    st.sampled_from([choice for spec in PROPERTIES.values() for choice in spec.get("enum", [])]),
+    st.sampled_from(CHOICES),
 )
 VALUES = st.one_of(
     SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.text(max_size=3), SCALARS)
 )
 
 
-def test_the_precheck_understands_the_llamafactory_schema() -> None:
-    # Otherwise every file would import jsonschema again, and this file's property is vacuous.
-    assert _prechecks(llamafactory())
+@pytest.mark.parametrize("dialect", DIALECTS, ids=lambda dialect: dialect.name)
+def test_the_precheck_understands_every_shipped_schema(dialect: Dialect) -> None:
+    # Otherwise the verdicts below would never be used, and a run would import jsonschema.
+    assert _prechecks(dialect)
 
 
-@hypothesis_settings(max_examples=400, deadline=None)
-@given(st.sampled_from(sorted(PROPERTIES)), VALUES)
-def test_a_value_the_precheck_passes_is_valid_for_jsonschema(key: str, value: Any) -> None:
-    spec = PROPERTIES[key]
-    validator = jsonschema.Draft4Validator({"type": "object", "properties": {key: spec}})
-    if _surely_valid(value, spec):
-        assert list(validator.iter_errors({key: value})) == []
+def _jsonschema_keywords(spec: dict[str, Any], value: Any) -> frozenset[str]:
+    validator = jsonschema.Draft4Validator({"type": "object", "properties": {"key": spec}})
+    return frozenset(error.validator for error in validator.iter_errors({"key": value}))
+
+
+@hypothesis_settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(SPECS), VALUES)
+def test_the_precheck_verdict_is_what_jsonschema_reports(
+    dialect_key: tuple[str, str], value: Any
+) -> None:
+    name, key = dialect_key
+    spec = next(dialect for dialect in DIALECTS if dialect.name == name).properties[key]
+    verdict = _verdict(value, spec)
+    if verdict is not None:
+        assert verdict == _jsonschema_keywords(spec, value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "value", "failed"),
+    [
+        ({"type": "integer"}, True, {"type"}),  # bool is not an integer in JSON Schema
+        ({"type": "integer"}, 1.0, {"type"}),  # nor is 1.0 in Draft 4
+        ({"type": ["number", "null"]}, "1e-4", {"type"}),
+        ({"type": "number"}, 3, set()),
+        ({"enum": [1, "a"]}, True, {"enum"}),
+        ({"enum": [1, "a"]}, 1.0, set()),
+        ({"type": "string", "enum": ["lora", "full"]}, 1, {"type", "enum"}),
+        ({"type": "array"}, {"a": 1}, {"type"}),
+    ],
+)
+def test_the_precheck_verdict_on_the_edges_of_draft_4(
+    spec: dict[str, Any], value: Any, failed: set[str]
+) -> None:
+    assert _verdict(value, spec) == failed == _jsonschema_keywords(spec, value)
+
+
+def test_a_list_in_an_enum_key_is_left_to_jsonschema() -> None:
+    assert _verdict(["lora"], {"enum": ["lora"]}) is None
+
+
+def test_type_errors_are_found_without_importing_jsonschema(tmp_path: Path) -> None:
+    config = tmp_path / "train.yaml"
+    config.write_text(
+        "model_name_or_path: m\nstage: sft\nfinetuning_type: lora\ndataset: d\n"
+        "template: qwen\nlearning_rate: '1e-4'\nper_device_train_batch_size: [2]\n"
+        "lr_scheduler_type: cosin\n"
+    )
+    done = _run_and_list_modules(
+        "epochlint.cli", ["--dataset-size", "1000", str(config)], ["jsonschema"], tmp_path
+    )
+    assert done.stderr == "[]"
+    assert "train.yaml:6:16: EL102" in done.stdout
+    assert "train.yaml:7:30: EL102" in done.stdout
+    assert "train.yaml:8:20: EL103" in done.stdout
+
+
+def _run_and_list_modules(
+    module: str, arguments: list[str], watched: list[str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run `module`'s main in a fresh interpreter; its stderr lists which `watched` modules
+    the run imported."""
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['epochlint', *{arguments!r}]\n"
+        f"from {module} import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"sys.stderr.write(repr(sorted(m for m in {watched!r} if m in sys.modules)))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 def _console_script(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -101,16 +176,11 @@ def _console_script(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[s
 
 @pytest.mark.parametrize("quiet", [[], ["--quiet"]])
 def test_plain_paths_skip_the_click_cli(quiet: list[str]) -> None:
-    probe = (
-        "import sys\n"
-        f"sys.argv = ['epochlint', 'check', *{quiet!r}, 'train_lora.yaml']\n"
-        "from epochlint.entry import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "sys.stderr.write(repr(sorted(m for m in ('click', 'jsonschema', 'epochlint.cli') "
-        "if m in sys.modules)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=EXAMPLES, capture_output=True, text=True, timeout=60
+    done = _run_and_list_modules(
+        "epochlint.entry",
+        ["check", *quiet, "train_lora.yaml"],
+        ["click", "jsonschema", "epochlint.cli"],
+        EXAMPLES,
     )
     assert done.stderr == "[]"
     assert "EL201" in done.stdout
@@ -196,3 +266,93 @@ def test_rereading_every_fixture_gives_what_parsing_again_gives() -> None:
         except (SourceError, DocumentError):
             continue
         assert _parsed(reread(document, "pyyaml")) == expected, path
+
+
+PLAIN_VALUE_CASES = [
+    "a: {1: x, 2.5: y, true: z, null: w, ~: v}\n",
+    "a: [1, 1_000, 0x1F, 0o17, 1e-4, 1.5e3, .inf, -.Inf, .nan, 'q', yes, Off, '', ~]\n",
+    "a: {b: {c: [d, {e: f}]}, b2: 1}\n",
+    "a: {b: 1, b: 2}\n",
+    "a: {[1, 2]: x}\n",
+    "a: {{b: 1}: x}\n",
+    "a: !!str 1\nb: !!int '7'\nc: !!float 1\nd: !!bool 'true'\n",
+    "a: {=: x}\n",
+    "a: !!map {b: 1}\nc: !!seq [1]\n",
+    "a: !!seq {b: 1}\n",
+    "a: !!int x\n",
+    "a: 1:30\nb: 0b101\nc: -0\nd: +12\n",
+]
+
+
+def _typed(value: Any) -> Any:
+    """A value with every type spelled out, so that 1, 1.0 and True differ."""
+    if isinstance(value, dict):
+        return ("dict", [(_typed(key), _typed(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("list", [_typed(item) for item in value])
+    return (type(value).__name__, repr(value))
+
+
+def _constructed_by_pyyaml(source: Any, loader: str) -> Any:
+    """Every top-level value as PyYAML's own constructor builds it, or its error."""
+    from epochlint.document import LOADERS
+
+    yaml_loader = LOADERS[loader](source.text)
+    try:
+        root = yaml_loader.get_single_node()
+        values = {}
+        for key_node, value_node in root.value:
+            try:
+                values[key_node.value] = _typed(yaml_loader.construct_object(value_node, True))
+            except Exception as error:
+                values[key_node.value] = type(error).__name__
+        return values
+    finally:
+        yaml_loader.dispose()
+
+
+def _constructed_by_epochlint(source: Any, loader: str) -> Any:
+    from epochlint.document import parse
+
+    document = parse(source, loader)
+    values: dict[str, Any] = {key: _typed(entry.value) for key, entry in document.entries.items()}
+    for problem in document.problems:
+        if problem.code in ("EL001", "EL004") and problem.message.startswith("`"):  # a value
+            values[problem.message.split("`")[1]] = "error"
+    return values
+
+
+def _agree(source: Any) -> None:
+    for loader in ("omegaconf", "pyyaml"):
+        found = _constructed_by_epochlint(source, loader)  # first: it refuses alias bombs
+        expected = _constructed_by_pyyaml(source, loader)
+        assert found.keys() == expected.keys()
+        for key, value in found.items():
+            assert value == ("error" if isinstance(expected[key], str) else expected[key]), key
+
+
+@pytest.mark.parametrize("text", PLAIN_VALUE_CASES)
+def test_the_fast_constructor_builds_what_pyyaml_builds(text: str) -> None:
+    from epochlint.source import decode
+
+    _agree(decode(text.encode(), "x.yaml"))
+
+
+def test_the_fast_constructor_builds_what_pyyaml_builds_for_every_corpus_file() -> None:
+    from epochlint.document import DocumentError
+    from epochlint.source import SourceError, read_file
+
+    root = Path(__file__).resolve().parents[1]
+    corpus = root.parent / "shared" / "corpus"
+    if not corpus.is_dir():
+        pytest.skip(f"{corpus} is absent (the shared corpus sits beside the checkout)")
+    paths = sorted([*corpus.glob("**/*.y*ml"), *root.glob("fixtures/[!h]*/**/*.y*ml")])
+    checked = 0
+    for path in paths:
+        try:
+            source = read_file(str(path))
+            _agree(source)
+            checked += 1
+        except (SourceError, DocumentError):
+            continue
+    assert checked > 200
