@@ -356,3 +356,45 @@ def test_the_fast_constructor_builds_what_pyyaml_builds_for_every_corpus_file() 
         except (SourceError, DocumentError):
             continue
     assert checked > 200
+
+
+ARGUMENT_NAMES = sorted(llamafactory().properties)
+
+
+def _misspelled(name: str, edits: list[tuple[int, int, str]]) -> str:
+    """`name` with characters deleted, inserted or replaced at the given positions."""
+    letters = list(name)
+    for operation, position, character in edits:
+        index = position % (len(letters) + 1)
+        if operation == 0 and letters:
+            del letters[min(index, len(letters) - 1)]
+        elif operation == 1:
+            letters.insert(index, character)
+        elif letters:
+            letters[min(index, len(letters) - 1)] = character
+    return "".join(letters)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.builds(
+            _misspelled,
+            st.sampled_from(ARGUMENT_NAMES),
+            st.lists(
+                st.tuples(st.integers(0, 2), st.integers(0, 40), st.sampled_from("aeiorst_<|0X")),
+                max_size=5,
+            ),
+        ),
+        st.text(max_size=20),
+    ),
+    st.sampled_from([(1, 0.8), (3, 0.8), (2, 0.75), (3, 0.6)]),
+)
+def test_close_matches_are_what_difflib_finds(word: str, limits: tuple[int, float]) -> None:
+    import difflib
+
+    from epochlint.spelling import close_matches
+
+    n, cutoff = limits
+    expected = difflib.get_close_matches(word, ARGUMENT_NAMES, n, cutoff)
+    assert close_matches(word, ARGUMENT_NAMES, n, cutoff) == expected
