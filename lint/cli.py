@@ -20,8 +20,7 @@ from epochlint.engine import (
     EXIT_FAILURE,
     EXIT_FINDINGS,
     FileResult,
-    check_bytes,
-    check_path,
+    check_files,
     exit_code,
 )
 from epochlint.overrides import check_path_with_overrides, split_overrides
@@ -223,7 +222,7 @@ def check(
         results, footer, status = _run_fixes(per_path, stdin_filename, diff, only_safe)
         report_stream = sys.stderr if "-" in paths and not diff else sys.stdout
     else:
-        results = [_check_one(path, settings, stdin_filename) for path, settings in per_path]
+        results = check_files(per_path, stdin_filename)
         if overrides and per_path:
             results = check_path_with_overrides(per_path[0][0], per_path[0][1], overrides)
         footer, status, report_stream = None, exit_code(results), sys.stdout
@@ -333,21 +332,6 @@ def statistics_lines(results: list[FileResult]) -> list[str]:
         f"{count:>{width}}  {code}  {'[*]' if fixable else '   '}  {name}"
         for code, (count, fixable, name) in ordered
     ]
-
-
-def _check_one(path: str, settings: Settings, stdin_filename: str | None) -> FileResult:
-    shown = path
-    try:
-        if path == "-":
-            shown = stdin_filename or "<stdin>"
-            return check_bytes(sys.stdin.buffer.read(), shown, settings)
-        return check_path(path, settings)
-    except (SettingsError, RecursionError, MemoryError) as error:
-        return FileResult(shown, error=str(error) or type(error).__name__)
-    except Exception as error:  # a bug in epochlint must not hide the other files' results
-        return FileResult(
-            shown, error=f"internal error, please report it: {type(error).__name__}: {error}"
-        )
 
 
 @main.command("rule")

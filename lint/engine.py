@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +15,7 @@ from epochlint.document import Document, DocumentError, Span, parse, reread
 from epochlint.plan import Plan, Rows, build_plan
 from epochlint.records import field, record, replace
 from epochlint.rules import Finding, Rule, all_rules, get_rule
-from epochlint.settings import Settings
+from epochlint.settings import Settings, SettingsError
 from epochlint.source import Source, SourceError, UnreadablePath, decode, read_file
 from epochlint.suppress import read_suppressions, suppress, unused_suppressions
 from epochlint.training import TrainingConfig, llamafactory
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 # The name findings on `key=value` overrides are reported under, as if it were a file.
 COMMAND_LINE = "<command line>"
+# Files checked between two collections of the cyclic garbage collector (see check_files).
+FILES_PER_COLLECTION = 100
 
 
 @record
@@ -67,6 +71,46 @@ def _fatal(code: str, message: str, line: int, column: int, settings: Settings) 
     assert rule is not None
     span = Span(0, 0, line, column, line, column)
     return diagnostic(rule, Finding(message, span), settings)
+
+
+def check_files(
+    per_path: list[tuple[str, Settings]], stdin_name: str | None = None
+) -> list[FileResult]:
+    """Each file's result, in order ("-" is standard input, reported as `stdin_name`).
+
+    Every result is kept for the report. Left alone, Python's cyclic garbage collector walks
+    all of them again at each full collection, and a run of 1,000 configs slowed down as it
+    went (the 500 files after the first 500 cost 1.35 times as much). So every hundred files
+    the garbage is collected once and the survivors are frozen out of the collector's sight.
+    """
+    results: list[FileResult] = []
+    frozen = False
+    try:
+        for index, (path, settings) in enumerate(per_path, 1):
+            results.append(check_file(path, settings, stdin_name))
+            if index % FILES_PER_COLLECTION == 0:
+                gc.collect()
+                gc.freeze()
+                frozen = True
+    finally:
+        if frozen:
+            gc.unfreeze()
+    return results
+
+
+def check_file(path: str, settings: Settings, stdin_name: str | None = None) -> FileResult:
+    """One file's result; a failure inside epochlint becomes that file's error instead of
+    hiding the other files' results."""
+    shown = (stdin_name or "<stdin>") if path == "-" else path
+    try:
+        if path == "-":
+            return check_bytes(sys.stdin.buffer.read(), shown, settings)
+        return check_path(path, settings)
+    except (SettingsError, RecursionError, MemoryError) as error:
+        return FileResult(shown, error=str(error) or type(error).__name__)
+    except Exception as error:  # a bug in epochlint
+        message = f"internal error, please report it: {type(error).__name__}: {error}"
+        return FileResult(shown, error=message)
 
 
 def check_path(path: str, settings: Settings) -> FileResult:

@@ -62,7 +62,7 @@ def _check(paths: list[str], quiet: bool) -> int:
     from pathlib import Path
 
     from epochlint.configfile import COMMAND_LINE, Configurations, Options
-    from epochlint.engine import FileResult, check_path, exit_code
+    from epochlint.engine import check_files, exit_code
     from epochlint.formats import text
     from epochlint.settings import SettingsError
 
@@ -84,15 +84,7 @@ def _check(paths: list[str], quiet: bool) -> int:
     except SettingsError as error:
         sys.stderr.write(f"epochlint: error: {error}\n")
         return EXIT_FAILURE
-    results: list[FileResult] = []
-    for path, settings in per_path:
-        try:
-            results.append(check_path(path, settings))
-        except (SettingsError, RecursionError, MemoryError) as error:
-            results.append(FileResult(path, error=str(error) or type(error).__name__))
-        except Exception as error:  # a bug in epochlint must not hide the other files' results
-            message = f"internal error, please report it: {type(error).__name__}: {error}"
-            results.append(FileResult(path, error=message))
+    results = check_files(per_path)
     if quiet:  # the findings alone, as `check --quiet` prints them
         report = "".join(
             line + "\n" for result in results for line in text.render_file(result, text.plain)

@@ -398,3 +398,27 @@ def test_close_matches_are_what_difflib_finds(word: str, limits: tuple[int, floa
     n, cutoff = limits
     expected = difflib.get_close_matches(word, ARGUMENT_NAMES, n, cutoff)
     assert close_matches(word, ARGUMENT_NAMES, n, cutoff) == expected
+
+
+def test_a_long_run_reports_every_file_in_order_and_leaves_the_collector_as_it_was(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    from epochlint.engine import FILES_PER_COLLECTION, check_files
+    from epochlint.settings import Settings
+
+    count = 2 * FILES_PER_COLLECTION + 5
+    paths = []
+    for index in range(count):
+        path = tmp_path / f"sweep_{index:03d}.yaml"
+        path.write_text(f"stage: sft\nfinetuning_type: lora\nnum_train_epochs: {index}\n")
+        paths.append(str(path))
+    paths[150] = str(tmp_path / "missing.yaml")
+    frozen_before = gc.get_freeze_count()
+    results = check_files([(path, Settings()) for path in paths])
+    assert [result.path for result in results] == paths
+    assert results[150].error == "no such file"
+    assert results[count - 1].config is not None
+    assert results[count - 1].config.number("num_train_epochs") == count - 1
+    assert gc.get_freeze_count() == frozen_before
