@@ -154,6 +154,22 @@ def _without_restarts(points: list[Point]) -> list[Point]:
     return kept
 
 
+def _loss_point(entry: dict[str, Any], step: int | None, learning_rate_key: str) -> Point | None:
+    """A logged step with a train or eval loss; None for entries without a step or a loss
+    (progress ticks, the final summary, prediction)."""
+    if step is None:
+        return None
+    point = Point(
+        step=step,
+        epoch=as_number(entry.get("epoch")),
+        loss=as_number(entry.get("loss")),
+        eval_loss=as_number(entry.get("eval_loss")),
+        learning_rate=as_number(entry.get(learning_rate_key)),
+        grad_norm=as_number(entry.get("grad_norm")),
+    )
+    return point if point.loss is not None or point.eval_loss is not None else None
+
+
 def _read_trainer_state(text: str, path: str) -> RunLog:
     try:
         state = json.loads(text)
@@ -165,18 +181,8 @@ def _read_trainer_state(text: str, path: str) -> RunLog:
     for index, entry in enumerate(state["log_history"]):
         if not isinstance(entry, dict):
             raise RunLogError(f"{path}: log_history[{index}] is not an object")
-        step = _step(entry.get("step"))
-        if step is None:
-            continue
-        point = Point(
-            step=step,
-            epoch=as_number(entry.get("epoch")),
-            loss=as_number(entry.get("loss")),
-            eval_loss=as_number(entry.get("eval_loss")),
-            learning_rate=as_number(entry.get("learning_rate")),
-            grad_norm=as_number(entry.get("grad_norm")),
-        )
-        if point.loss is not None or point.eval_loss is not None:
+        point = _loss_point(entry, _step(entry.get("step")), "learning_rate")
+        if point is not None:
             points.append(point)
     max_steps = _step(state.get("max_steps"))
     return RunLog(
@@ -204,17 +210,7 @@ def _read_llamafactory_log(text: str, path: str) -> RunLog:
         if not isinstance(entry, dict):
             raise RunLogError(f"{path}:{number}: not a JSON object")
         max_steps = _step(entry.get("total_steps")) or max_steps
-        step = _step(entry.get("current_steps"))
-        if step is None:
-            continue
-        point = Point(
-            step=step,
-            epoch=as_number(entry.get("epoch")),
-            loss=as_number(entry.get("loss")),
-            eval_loss=as_number(entry.get("eval_loss")),
-            learning_rate=as_number(entry.get("lr")),
-        )
-        # Lines without a loss are progress ticks (prediction, the final summary).
-        if point.loss is not None or point.eval_loss is not None:
+        point = _loss_point(entry, _step(entry.get("current_steps")), "lr")
+        if point is not None:
             points.append(point)
     return RunLog(path, LLAMAFACTORY_LOG, _without_restarts(points), max_steps=max_steps)
