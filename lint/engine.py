@@ -119,7 +119,7 @@ def check_path(path: str, settings: Settings) -> FileResult:
     except UnreadablePath as error:
         return FileResult(path, error=error.message)
     except SourceError as error:
-        return _undecodable(path, error, settings)
+        return undecodable(path, error, settings)
     return check_source(source, settings)
 
 
@@ -128,11 +128,12 @@ def check_bytes(data: bytes, path: str, settings: Settings) -> FileResult:
     try:
         source = decode(data, path)
     except SourceError as error:
-        return _undecodable(path, error, settings)
+        return undecodable(path, error, settings)
     return check_source(source, settings)
 
 
-def _undecodable(path: str, error: SourceError, settings: Settings) -> FileResult:
+def undecodable(path: str, error: SourceError, settings: Settings) -> FileResult:
+    """The result for a file that is not UTF-8 text: its EL001 finding, if enabled."""
     result = FileResult(path)
     if settings.enabled("EL001"):
         result.diagnostics.append(

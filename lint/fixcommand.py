@@ -16,20 +16,14 @@ from epochlint.engine import (
     EXIT_FAILURE,
     EXIT_FINDINGS,
     FileResult,
-    check_path,
     check_source,
     exit_code,
+    undecodable,
 )
 from epochlint.fixer import FixOutcome, fix_source
 from epochlint.settings import Settings
-from epochlint.source import Source, SourceError, UnreadablePath, decode, encode, read_file
+from epochlint.source import SourceError, UnreadablePath, decode, encode, read_file
 from epochlint.writer import WriteError, write_atomic
-
-
-def _read(path: str, stdin_filename: str | None) -> Source:
-    if path == "-":
-        return decode(sys.stdin.buffer.read(), stdin_filename or "<stdin>")
-    return read_file(path)
 
 
 def unified_diff(outcome: FixOutcome) -> str:
@@ -56,14 +50,18 @@ def run_fixes(
     results: list[FileResult] = []
     fixed = failures = changed_files = 0
     for path in paths:
+        stdin_data = sys.stdin.buffer.read() if path == "-" else None
+        shown = (stdin_filename or "<stdin>") if stdin_data is not None else path
         try:
-            source = _read(path, stdin_filename)
+            source = read_file(path) if stdin_data is None else decode(stdin_data, shown)
         except UnreadablePath as error:
             results.append(FileResult(path, error=error.message))
             failures += 1
             continue
-        except SourceError:
-            results.append(check_path(path, settings))  # reported as EL001; never fixed
+        except SourceError as error:  # reported as EL001; never fixed
+            results.append(undecodable(shown, error, settings))
+            if stdin_data is not None and not diff:
+                sys.stdout.buffer.write(stdin_data)  # a filter passes on what it cannot fix
             continue
         outcome = fix_source(source, settings, only_safe)
         result = outcome.result or check_source(source, settings)

@@ -152,6 +152,15 @@ def test_stdin_is_a_filter() -> None:
     assert "Fixed 1 problem" in result.output
 
 
+def test_stdin_that_is_not_text_is_reported_and_passed_on_unchanged() -> None:
+    data = b"stage: sft\nnum_train_epochs: 3\x00\n"
+    result = CliRunner().invoke(main, ["--fix", "-", "--stdin-filename", "train.yaml"], input=data)
+    assert result.exit_code == 1
+    assert result.stdout_bytes.startswith(data)  # the filter's output is its input
+    assert "train.yaml:2:20: EL001" in result.output
+    assert "binary file" in result.output
+
+
 def test_bom_crlf_missing_final_newline_and_mode_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "train.yaml"
     original = ("\ufeff" + MISTAKE_3.rstrip("\n")).replace("\n", "\r\n").encode()
