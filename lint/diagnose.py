@@ -37,9 +37,8 @@ class Best:
 
 @record(frozen=True)
 class RunFinding:
-    kind: (
-        str  # overfitting, undertraining, divergence, grad-spike, memorising, lr-schedule, no-eval
-    )
+    # overfitting, undertraining, divergence, grad-spike, memorising, lr-schedule or no-eval
+    kind: str
     message: str
     step: int | None = None
 
