@@ -1,25 +1,14 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS as SHARED_CORPUS
 
 from epochlint.datasets import Resolution, resolve
 
-
-def find_corpus() -> Path | None:
-    candidate = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-    if candidate.is_dir():
-        return candidate
-    configured = os.environ.get("EPOCHLINT_CORPUS")
-    if configured and Path(configured).is_dir():
-        return Path(configured)
-    return None
-
-
-CORPUS = find_corpus()
+CORPUS = SHARED_CORPUS if SHARED_CORPUS.is_dir() else None
 needs_corpus = pytest.mark.skipif(
     CORPUS is None,
     reason="LLaMA-Factory corpus not found (../shared/corpus or $EPOCHLINT_CORPUS)",

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import SHARED
 
 from epochlint.cli import main
 from epochlint.diagnostic import Diagnostic, Severity
 from epochlint.engine import FileResult
 from epochlint.formats import github
 
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sarif-schema-2.1.0.json"
+SCHEMA = SHARED / "reference" / "sarif-schema-2.1.0.json"
 
 # Line 13 holds EL201 (too many epochs) and EL406; line 14 EL005 (`no` is a boolean).
 CONFIG = """\
