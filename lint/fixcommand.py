@@ -21,8 +21,8 @@ from epochlint.engine import (
     undecodable,
 )
 from epochlint.fixer import FixOutcome, fix_source
+from epochlint.reading.source import SourceError, UnreadablePath, decode, encode, read_file
 from epochlint.settings import Settings
-from epochlint.source import SourceError, UnreadablePath, decode, encode, read_file
 from epochlint.writer import WriteError, write_atomic
 
 

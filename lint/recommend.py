@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from epochlint.diagnostic import format_value, thousands
-from epochlint.plan import split_validation
+from epochlint.facts.schedule import split_validation
 from epochlint.records import record
 from epochlint.versions import Version
 

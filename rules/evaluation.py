@@ -6,11 +6,11 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value, thousands
+from epochlint.dialects.base import is_number
+from epochlint.facts.context import Context
 from epochlint.rules import Finding, rule
 from epochlint.rules.length import many_epochs, overfitting_unwatched, trains
-from epochlint.training import is_number
 from epochlint.versions import Version
 
 

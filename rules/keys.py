@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 from weakref import WeakKeyDictionary
 
-from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value
+from epochlint.dialects.base import Dialect, TrainingConfig
+from epochlint.facts.context import Context
 from epochlint.rules import Finding, rule
 from epochlint.rules.reading import divergent_reading
 from epochlint.settings import rules_data
-from epochlint.training import Dialect, TrainingConfig
 from epochlint.versions import Version
 
 JSON_TYPE_NAMES = {
@@ -136,9 +136,10 @@ def _jsonschema_failures(dialect: Dialect, data: dict[str, Any]) -> dict[str, se
 
 
 @cache
-def key_aliases(dialect: str = "llamafactory") -> dict[str, dict[str, Any]]:
-    """Keys people write that the dialect does not know, and what they meant."""
-    name = "key_aliases_axolotl.json" if dialect == "axolotl" else "key_aliases.json"
+def key_aliases(name: str = "key_aliases.json") -> dict[str, dict[str, Any]]:
+    """Keys people write that a dialect does not know, and what they meant.
+
+    `name` is the dialect's `key_aliases_file`."""
     aliases: dict[str, dict[str, Any]] = json.loads(rules_data(name))
     aliases.pop("_comment", None)
     return aliases
@@ -146,15 +147,8 @@ def key_aliases(dialect: str = "llamafactory") -> dict[str, dict[str, Any]]:
 
 def _unknown_consequence(context: Context, key: str) -> str:
     """What the trainer does with a key it does not know."""
-    dialect = context.config.dialect.name
-    if dialect == "axolotl":
-        return "Axolotl drops keys it does not know without a word, so it does nothing"
-    if dialect == "hf":
-        return (
-            "`HfArgumentParser` raises `Some keys are not used` unless one of your script's "
-            "own dataclasses defines it"
-        )
-    return _abort_text(key)
+    effect = context.config.dialect.unknown_key_effect
+    return effect if effect is not None else _abort_text(key)
 
 
 def _type_name(value: Any) -> str:
@@ -239,14 +233,12 @@ def unknown_key(context: Context) -> Iterator[Finding]:
             facts={"keys": env_found},
         )
     # Renames that change what runs (Axolotl ignored the key) are suggestions, not safe.
-    rename_safety: Literal["safe", "suggested"] = (
-        "safe" if dialect.name == "llamafactory" else "suggested"
-    )
-    plugins = dialect.name == "axolotl" and "plugins" in present
+    rename_safety = dialect.rename_safety
+    plugins = dialect.plugins_key is not None and dialect.plugins_key in present
     for key, entry in present.items():
         if key in properties or key in deprecated or key in env_keys:
             continue
-        alias = key_aliases(dialect.name).get(key)
+        alias = key_aliases(dialect.key_aliases_file).get(key)
         if alias and alias.get("key") and alias["key"] not in properties:
             alias = None  # the alias names a key this dialect does not have either
         not_argument = (
@@ -289,12 +281,12 @@ def unknown_key(context: Context) -> Iterator[Finding]:
                     fix = Fix((Edit("rename", key, new_key=candidates[0]),), rename_safety)
             elif candidates:
                 message += "; did you mean " + " or ".join(f"`{c}`" for c in candidates) + "?"
-            elif dialect.name == "hf":
+            elif dialect.script_defines_keys:
                 severity = Severity.INFO  # most likely a field of the script's own dataclasses
             if plugins and not candidates:
                 message += " (unless one of the `plugins:` defines it)"
                 severity = Severity.WARNING
-        if dialect.name == "hf" and severity is None:
+        if dialect.script_defines_keys and severity is None:
             severity = Severity.WARNING
         yield Finding(message, entry.key_span, fix, {"key": key}, severity)
 
@@ -548,7 +540,7 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
             continue
         replacement = info.get("replacement_key")
         instead = f"`{replacement}`" if replacement else info.get("replacement")
-        tool = config.dialect.title if config.dialect.name == "axolotl" else "transformers"
+        tool = config.dialect.deprecations_by
         if info.get("fails"):
             message = f"`{key}` is no longer supported: {tool} refuses the config"
         elif removed:

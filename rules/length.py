@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from epochlint.context import Context
 from epochlint.diagnostic import Fix, format_value, thousands
+from epochlint.dialects.base import TrainingConfig
+from epochlint.facts.context import Context
 from epochlint.rules import Finding, rule
-from epochlint.training import TrainingConfig
 
 METHOD_NAMES = {
     "lora": "LoRA",
@@ -233,7 +233,7 @@ def max_steps_overrides_epochs(context: Context) -> Iterator[Finding]:
     config, plan = context.config, context.plan
     if not plan.max_steps_set or not config.has("num_train_epochs"):
         return
-    if config.schedule == "axolotl":
+    if config.max_steps_caps_estimate:
         yield from _max_steps_caps(context)
         return
     steps = thousands(plan.total_steps)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from epochlint.engine import FileResult, check_source
+from epochlint.reading.source import decode
 from epochlint.settings import Settings
-from epochlint.source import decode
 from epochlint.versions import Version
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS as SHARED_CORPUS
 
-from epochlint.datasets import Resolution, resolve
+from epochlint.dialects.llamafactory.data import resolve
+from epochlint.facts.dataset import Resolution
 
 CORPUS = SHARED_CORPUS if SHARED_CORPUS.is_dir() else None
 needs_corpus = pytest.mark.skipif(

@@ -12,7 +12,7 @@ from conftest import lint, only, rules_of
 from epochlint.cli import main
 from epochlint.diagnostic import Edit, Severity
 from epochlint.fixer import fix_source
-from epochlint.source import decode
+from epochlint.reading.source import decode
 
 AXOLOTL = """\
 base_model: meta-llama/Llama-3.1-8B-Instruct

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from epochlint.cli import main
 from epochlint.fixer import fix_source
-from epochlint.source import decode, read_file
+from epochlint.reading.source import decode, read_file
 
 omegaconf = pytest.importorskip("omegaconf", reason="omegaconf is a test dependency")
 ruamel_yaml = pytest.importorskip("ruamel.yaml", reason="ruamel.yaml is a runtime dependency")

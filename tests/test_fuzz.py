@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from epochlint.engine import check_bytes
 from epochlint.fixer import fix_source
-from epochlint.source import SourceError, decode
+from epochlint.reading.source import SourceError, decode
 
 EXAMPLES = int(os.environ.get("EPOCHLINT_FUZZ_EXAMPLES", "150"))
 FUZZ = hypothesis_settings(

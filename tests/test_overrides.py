@@ -19,7 +19,7 @@ from epochlint.overrides import (
     parse_overrides,
     split_overrides,
 )
-from epochlint.source import decode
+from epochlint.reading.source import decode
 
 ARGUMENTS = [
     "learning_rate=1e-5",

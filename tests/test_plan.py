@@ -8,7 +8,7 @@ import pytest
 from conftest import LLAMAFACTORY, lint, settings
 
 from epochlint.engine import check_path
-from epochlint.plan import Plan
+from epochlint.facts.schedule import Plan
 from epochlint.versions import Version
 
 

@@ -7,8 +7,8 @@ import math
 import pytest
 from conftest import lint
 
-from epochlint import chart
-from epochlint.schedule import Scheduler, curve, events
+from epochlint.facts.schedule import Scheduler, curve, events
+from epochlint.run import chart
 from epochlint.versions import Version
 
 WARMUP, TOTAL = 10, 110

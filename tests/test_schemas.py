@@ -14,7 +14,9 @@ REFERENCE = SHARED / "reference"
 
 
 def _shipped(name: str) -> object:
-    return json.loads((ROOT / "lint" / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return json.loads(
+        (ROOT / "lint" / "dialects" / name / "schema.json").read_text(encoding="utf-8")
+    )
 
 
 @pytest.fixture

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from epochlint.directives import DirectiveError
-from epochlint.document import Document
-from epochlint.plan import Plan, Rows
+from epochlint.dialects.base import TrainingConfig
+from epochlint.facts.dataset import Rows
+from epochlint.facts.schedule import Plan
+from epochlint.reading.directives import DirectiveError
+from epochlint.reading.document import Document
 from epochlint.records import record
 from epochlint.settings import Settings
-from epochlint.training import TrainingConfig
 
 if TYPE_CHECKING:
-    from epochlint.datasets import Resolution
+    from epochlint.facts.dataset import Resolution
 
 
 @record(frozen=True)

@@ -16,8 +16,8 @@ from urllib.parse import quote
 from epochlint import __version__
 from epochlint.diagnostic import Diagnostic, Fix, Severity
 from epochlint.engine import FileResult
+from epochlint.reading.source import Source
 from epochlint.rules import Rule, all_rules
-from epochlint.source import Source
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
 
 SCHEMA = (

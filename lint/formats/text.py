@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from epochlint.diagnostic import Diagnostic, Severity, thousands
 from epochlint.engine import COMMAND_LINE, FileResult
-from epochlint.plan import Plan
+from epochlint.facts.schedule import Plan
 
 Style = Callable[..., str]
 SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}

@@ -15,7 +15,7 @@ import statistics
 from typing import Any
 
 from epochlint.records import field, record
-from epochlint.runlog import Point, RunLog
+from epochlint.run.runlog import Point, RunLog
 
 DEFAULT_PATIENCE = 3
 # Below this relative change a loss is flat: logging noise, not a trend.
