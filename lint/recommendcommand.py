@@ -16,10 +16,11 @@ import click
 
 from epochlint.diagnostic import Severity, format_value
 from epochlint.engine import EXIT_CLEAN, FileResult, check_source, exit_code
+from epochlint.facts.guidelines import METHOD_NAMES
 from epochlint.fixer import NEIGHBOURS
 from epochlint.plancommand import checked, command_settings, fail
 from epochlint.reading.source import encode
-from epochlint.recommend import METHOD_NAMES, METHODS, PRESETS, Recommendation, Request
+from epochlint.recommend import METHODS, PRESETS, Recommendation, Request
 from epochlint.recommend import recommend as choose
 from epochlint.recommend import render as render_block
 from epochlint.records import replace

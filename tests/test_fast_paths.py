@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS
+from conftest import CORPUS, require
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -342,8 +342,7 @@ def test_the_fast_constructor_builds_what_pyyaml_builds_for_every_corpus_file() 
     from epochlint.reading.source import SourceError, read_file
 
     root = Path(__file__).resolve().parents[1]
-    if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set EPOCHLINT_CORPUS)")
+    require(CORPUS, "the shared corpus")
     paths = sorted([*CORPUS.glob("**/*.y*ml"), *root.glob("fixtures/[!h]*/**/*.y*ml")])
     checked = 0
     for path in paths:

@@ -1,4 +1,5 @@
-"""The schedule plan: transformers' step arithmetic, exactly (GUIDELINES §1, hf_trainer.md)."""
+"""The schedule plan: transformers' step arithmetic, exactly (README "How the numbers are
+computed")."""
 
 from __future__ import annotations
 

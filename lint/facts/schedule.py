@@ -234,7 +234,8 @@ def _count_events(
     steps_per_epoch: int | None,
     version: Version,
 ) -> int | None:
-    """How many evaluations or checkpoint saves the run makes (hf_trainer.md §3)."""
+    """How many evaluations or checkpoint saves the run makes (DefaultFlowCallback: every
+    interval, and a last save at the end)."""
     strategy = config.text(f"{kind}_strategy")
     if strategy in (None, "no") or total is None:
         return 0 if strategy == "no" else None
