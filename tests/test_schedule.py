@@ -1,4 +1,5 @@
-"""The learning-rate curve and event marks against transformers' own formulas (lint/schedule.py)."""
+"""The learning-rate curve and event marks against transformers' own formulas
+(lint/facts/schedule.py)."""
 
 from __future__ import annotations
 
