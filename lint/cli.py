@@ -253,7 +253,7 @@ def _run_fixes(
     per_path: list[tuple[str, Settings]], stdin_filename: str | None, diff: bool, only_safe: bool
 ) -> tuple[list[FileResult], str | None, int]:
     """Fix each run of consecutive files that share settings (usually all of them at once)."""
-    from epochlint.fixcommand import run_fixes
+    from epochlint.commands.fix import run_fixes
 
     results: list[FileResult] = []
     footers: list[str] = []
@@ -355,18 +355,18 @@ def rule_command(code: str | None, show_all: bool) -> None:
     click.echo(found.doc)
 
 
-from epochlint.diagnosecommand import diagnose_command  # noqa: E402
+from epochlint.commands.diagnose import diagnose_command  # noqa: E402
 
 main.add_command(diagnose_command)
 
-from epochlint.plancommand import plan_command  # noqa: E402
+from epochlint.commands.plan import plan_command  # noqa: E402
 
 main.add_command(plan_command)
 
-from epochlint.recommendcommand import recommend_command  # noqa: E402
+from epochlint.commands.recommend import recommend_command  # noqa: E402
 
 main.add_command(recommend_command)
 
-from epochlint.guardcommand import guard_command  # noqa: E402
+from epochlint.commands.guard import guard_command  # noqa: E402
 
 main.add_command(guard_command)

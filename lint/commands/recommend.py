@@ -17,7 +17,7 @@ import click
 from epochlint.diagnostic import Severity, format_value
 from epochlint.engine import EXIT_CLEAN, FileResult, check_source, exit_code
 from epochlint.fixer import NEIGHBOURS
-from epochlint.plancommand import checked, command_settings, fail
+from epochlint.commands.plan import checked, command_settings, fail
 from epochlint.recommend import METHOD_NAMES, METHODS, PRESETS, Recommendation, Request
 from epochlint.recommend import recommend as choose
 from epochlint.recommend import render as render_block
