@@ -83,6 +83,14 @@ class Detection:
     skipped: str | None = None  # why the file is not checked, when dialect is None
 
 
+NAMES = ("llamafactory", "axolotl", "hf")  # every dialect dialect_named builds
+
+
+def names() -> tuple[str, ...]:
+    """Every dialect's name, as `--dialect` and the `dialect` setting take them."""
+    return NAMES
+
+
 def dialect_named(name: str) -> Dialect:
     # Each dialect's module is imported only when a file of that kind is checked.
     if name == "axolotl":

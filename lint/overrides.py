@@ -23,9 +23,9 @@ import yaml
 
 from epochlint.diagnostic import Diagnostic
 from epochlint.document import Document, DocumentError, OmegaConfLoader, parse
-from epochlint.engine import COMMAND_LINE, FileResult, check_source
+from epochlint.engine import FileResult, check_source
 from epochlint.records import record, replace
-from epochlint.settings import Settings
+from epochlint.settings import COMMAND_LINE, Settings
 from epochlint.source import Source
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
 

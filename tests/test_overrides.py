@@ -12,13 +12,13 @@ from conftest import settings
 from omegaconf import OmegaConf
 
 from epochlint.overrides import (
-    COMMAND_LINE,
     OverrideError,
     check_with_overrides,
     merged_values,
     parse_overrides,
     split_overrides,
 )
+from epochlint.settings import COMMAND_LINE
 from epochlint.source import decode
 
 ARGUMENTS = [
