@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 # Exit statuses: no error or warning; at least one; epochlint could not do its job.
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
-# The name findings on `key=value` overrides are reported under, as if it were a file.
-COMMAND_LINE = "<command line>"
 # Files checked between two collections of the cyclic garbage collector (see check_files).
 FILES_PER_COLLECTION = 100
 

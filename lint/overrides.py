@@ -22,11 +22,11 @@ from typing import Any
 import yaml
 
 from epochlint.diagnostic import Diagnostic
-from epochlint.engine import COMMAND_LINE, FileResult, check_source
+from epochlint.engine import FileResult, check_source
 from epochlint.reading.document import Document, DocumentError, OmegaConfLoader, parse
 from epochlint.reading.source import Source
 from epochlint.records import record, replace
-from epochlint.settings import Settings
+from epochlint.settings import COMMAND_LINE, Settings
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
 
 

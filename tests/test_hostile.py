@@ -203,7 +203,7 @@ def test_a_directory_is_one_line_and_the_other_files_are_checked(tmp_path: Path)
 RACE = """
 import sys
 from pathlib import Path
-from epochlint import fixcommand
+from epochlint.commands import fix as fixcommand
 from epochlint.cli import main
 
 

@@ -12,7 +12,6 @@ from conftest import settings
 from omegaconf import OmegaConf
 
 from epochlint.overrides import (
-    COMMAND_LINE,
     OverrideError,
     check_with_overrides,
     merged_values,
@@ -20,6 +19,7 @@ from epochlint.overrides import (
     split_overrides,
 )
 from epochlint.reading.source import decode
+from epochlint.settings import COMMAND_LINE
 
 ARGUMENTS = [
     "learning_rate=1e-5",

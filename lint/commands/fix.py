@@ -39,6 +39,29 @@ def unified_diff(outcome: FixOutcome) -> str:
     )
 
 
+def fix_files(
+    per_path: list[tuple[str, Settings]], stdin_filename: str | None, diff: bool, only_safe: bool
+) -> tuple[list[FileResult], str | None, int]:
+    """Fix each run of consecutive files that share settings (usually all of them at once);
+    return the final lint results, the closing lines and the exit status."""
+    results: list[FileResult] = []
+    footers: list[str] = []
+    status = EXIT_CLEAN
+    index = 0
+    while index < len(per_path):
+        settings = per_path[index][1]
+        end = index
+        while end < len(per_path) and per_path[end][1] == settings:
+            end += 1
+        group = tuple(path for path, _ in per_path[index:end])
+        found, footer, group_status = run_fixes(group, settings, stdin_filename, diff, only_safe)
+        results.extend(found)
+        footers.append(footer)
+        status = max(status, group_status)
+        index = end
+    return results, "\n".join(footers) or None, status
+
+
 def run_fixes(
     paths: tuple[str, ...],
     settings: Settings,
