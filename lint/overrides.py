@@ -27,7 +27,7 @@ from epochlint.engine import COMMAND_LINE, FileResult, check_source
 from epochlint.records import record, replace
 from epochlint.settings import Settings
 from epochlint.source import Source
-from epochlint.yamledit import EditError, KeyEdit, apply_edits
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits
 
 
 class OverrideError(Exception):

@@ -16,7 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from epochlint.cli import main
-from epochlint.fixer import fix_source
+from epochlint.fix.planner import fix_source
 from epochlint.source import decode, read_file
 
 omegaconf = pytest.importorskip("omegaconf", reason="omegaconf is a test dependency")

@@ -23,7 +23,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from epochlint.engine import check_bytes
-from epochlint.fixer import fix_source
+from epochlint.fix.planner import fix_source
 from epochlint.source import SourceError, decode
 
 EXAMPLES = int(os.environ.get("EPOCHLINT_FUZZ_EXAMPLES", "150"))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from omegaconf import OmegaConf
 from ruamel.yaml import YAML
 
-from epochlint.yamledit import EditError, KeyEdit, apply_edits, format_scalar
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits, format_scalar
 
 # A LLaMA-Factory-style config written for these tests: sections, an EOL comment, a
 # quoted string, a block list, and an eval section holding only commented-out keys.

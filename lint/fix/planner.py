@@ -14,7 +14,7 @@ from epochlint.engine import FileResult, check_source
 from epochlint.records import field, record, replace
 from epochlint.settings import Settings
 from epochlint.source import Source
-from epochlint.yamledit import EditError, KeyEdit, apply_edits
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits
 
 MAX_ROUNDS = 10
 
