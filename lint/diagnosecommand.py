@@ -18,10 +18,10 @@ import click
 from epochlint.diagnose import DEFAULT_PATIENCE, Diagnosis, Schedule, diagnose, epochs_text, number
 from epochlint.document import DocumentError, parse
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits
+from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.runlog import RunLog, RunLogError, as_number, read_run
 from epochlint.source import SourceError, encode, read_file
-from epochlint.fix.writer import WriteError, write_atomic
-from epochlint.fix.edit import EditError, KeyEdit, apply_edits
 
 PLOT_INSTALL = "pip install 'epochlint[plot]'"
 

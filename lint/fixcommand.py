@@ -21,9 +21,9 @@ from epochlint.engine import (
     undecodable,
 )
 from epochlint.fix.planner import FixOutcome, fix_source
+from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.settings import Settings
 from epochlint.source import SourceError, UnreadablePath, decode, encode, read_file
-from epochlint.fix.writer import WriteError, write_atomic
 
 
 def unified_diff(outcome: FixOutcome) -> str:

@@ -24,10 +24,10 @@ import yaml
 from epochlint.diagnostic import Diagnostic
 from epochlint.document import Document, DocumentError, OmegaConfLoader, parse
 from epochlint.engine import COMMAND_LINE, FileResult, check_source
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits
 from epochlint.records import record, replace
 from epochlint.settings import Settings
 from epochlint.source import Source
-from epochlint.fix.edit import EditError, KeyEdit, apply_edits
 
 
 class OverrideError(Exception):

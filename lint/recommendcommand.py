@@ -16,7 +16,9 @@ import click
 
 from epochlint.diagnostic import Severity, format_value
 from epochlint.engine import EXIT_CLEAN, FileResult, check_source, exit_code
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits, format_scalar
 from epochlint.fix.planner import NEIGHBOURS
+from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.plancommand import checked, command_settings, fail
 from epochlint.recommend import METHOD_NAMES, METHODS, PRESETS, Recommendation, Request
 from epochlint.recommend import recommend as choose
@@ -24,8 +26,6 @@ from epochlint.recommend import render as render_block
 from epochlint.records import replace
 from epochlint.settings import Settings
 from epochlint.source import encode
-from epochlint.fix.writer import WriteError, write_atomic
-from epochlint.fix.edit import EditError, KeyEdit, apply_edits, format_scalar
 
 SERIOUS = (Severity.ERROR, Severity.WARNING)
 

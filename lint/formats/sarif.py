@@ -16,9 +16,9 @@ from urllib.parse import quote
 from epochlint import __version__
 from epochlint.diagnostic import Diagnostic, Fix, Severity
 from epochlint.engine import FileResult
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits
 from epochlint.rules import Rule, all_rules
 from epochlint.source import Source
-from epochlint.fix.edit import EditError, KeyEdit, apply_edits
 
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
