@@ -17,7 +17,7 @@ import click
 from epochlint.diagnostic import Severity, format_value
 from epochlint.engine import EXIT_CLEAN, FileResult, check_source, exit_code
 from epochlint.fix.edit import EditError, KeyEdit, apply_edits, format_scalar
-from epochlint.fix.planner import NEIGHBOURS
+from epochlint.fix.planner import neighbours
 from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.plancommand import checked, command_settings, fail
 from epochlint.recommend import METHOD_NAMES, METHODS, PRESETS, Recommendation, Request
@@ -96,7 +96,7 @@ def merge_edits(recommendation: Recommendation, result: FileResult) -> list[KeyE
         value: Any = setting.value
         if setting.key == "num_train_epochs" and isinstance(config.value(setting.key), float):
             value = float(value)  # keep the config's style: `3.0` stays a float
-        edits.append(KeyEdit("set", setting.key, value, after=NEIGHBOURS.get(setting.key, ())))
+        edits.append(KeyEdit("set", setting.key, value, after=neighbours(setting.key)))
     for key, _ in recommendation.removals:
         if config.has(key):
             edits.append(KeyEdit("remove", key))

@@ -1,10 +1,16 @@
-"""Minimal-diff edits of top-level keys in YAML training configs.
+"""Minimal-diff edits of top-level keys in YAML training configs, on ruamel.yaml's round-trip model.
 
-`epochlint --fix` must not reformat a file a person wrote by hand, so every edit here
-is a text splice at the spans PyYAML reports for the nodes: the rest of the file stays
-byte-identical (comments, blank lines, quoting, indentation, newline style).  After
-splicing, the result is re-read and compared with what was intended; any surprise
-becomes an `EditError` and the caller writes nothing.
+`epochlint --fix` must not reformat a file a person wrote by hand. ruamel.yaml's round-trip
+composer gives every node its exact position, style and anchor and attaches the comments;
+its emitter renders the new values and keys (`render`). An edit replaces only the characters
+of the nodes it is about, so every other byte stays as it was: comments, blank lines,
+quoting, indentation, flow style, newline style. ruamel.yaml's reading of the file must agree
+with PyYAML's, the reader the checker and the trainers use: where the positions or keys
+differ, ruamel.yaml cannot represent the file faithfully and nothing is edited. After the
+edits, the result is re-read with PyYAML and OmegaConf's resolvers and compared with what was
+intended; any surprise becomes an `EditError` and the caller writes nothing.
+
+ruamel.yaml is imported on first use: a plain check never needs it.
 """
 
 from __future__ import annotations
@@ -15,20 +21,11 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import yaml
-from yaml.events import (
-    AliasEvent,
-    CollectionStartEvent,
-    DocumentStartEvent,
-    Event,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    StreamStartEvent,
-)
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from epochlint.document import OmegaConfLoader, PyYAMLLoader
+from epochlint.fix import EditError
+from epochlint.fix.render import STR_TAG, check_writable, format_scalar, render_entry, render_key
+from epochlint.fix.render import render_value as _format_value
 from epochlint.records import record
 
 __all__ = ["EditError", "KeyEdit", "apply_edits", "format_scalar"]
@@ -43,151 +40,8 @@ class KeyEdit:
     after: tuple[str, ...] = ()
 
 
-class EditError(Exception):
-    """An edit could not be applied safely; the message is a one-line reason."""
-
-
 # --------------------------------------------------------------------------------------
-# Scalar formatting
-# --------------------------------------------------------------------------------------
-
-_STR_TAG = "tag:yaml.org,2002:str"
-
-# Spellings that some loader (PyYAML 1.1, ruamel 1.2, OmegaConf, ruamel in 1.1 mode)
-# reads as something other than a string.  A plain scalar matching any of these must be
-# quoted, even if the loader we verify with happens to agree it is a string.
-_NON_STRING_PLAIN = re.compile(
-    r"""^(?:
-        y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
-      | ~|null|Null|NULL
-      | [-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
-      | =|<<
-    )$""",
-    re.X,
-)
-# Anything that starts like a number (digits, signs, dots, sexagesimal, dates, hex,
-# octal, underscores...) is quoted: the resolvers disagree on too many of these forms
-# to reason about each one, and quoting a string never changes its meaning.
-_NUMBER_LIKE_START = re.compile(r"^[-+]?\.?[0-9]")
-# Characters that cannot start a plain scalar (or change its meaning when they do).
-_INDICATOR_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_INDICATORS = frozenset(",[]{}")
-# Below this, floats are written in exponent form (1.0e-4), as people write them.
-_SMALLEST_POSITIONAL_FLOAT = 1e-3
-
-
-def _is_printable(text: str) -> bool:
-    return all(ch.isprintable() or ch == " " for ch in text)
-
-
-def _plain_is_safe(text: str, *, in_flow: bool) -> bool:
-    if not text or text != text.strip() or not _is_printable(text):
-        return False
-    if text[0] in _INDICATOR_START or _NON_STRING_PLAIN.match(text):
-        return False
-    if _NUMBER_LIKE_START.match(text):
-        return False
-    if ": " in text or " #" in text or text.endswith(":"):
-        return False
-    if in_flow and any(ch in _FLOW_INDICATORS for ch in text):
-        return False
-    # Last line of defence: whatever the checks above missed, PyYAML must agree.
-    probe = f"[{text}]" if in_flow else f"k: {text}"
-    try:
-        loaded = yaml.safe_load(probe)
-    except yaml.YAMLError:
-        return False
-    return bool(loaded == ([text] if in_flow else {"k": text}))
-
-
-_DOUBLE_QUOTE_ESCAPES = {
-    "\\": "\\\\",
-    '"': '\\"',
-    "\n": "\\n",
-    "\t": "\\t",
-    "\r": "\\r",
-    "\0": "\\0",
-}
-
-
-def _double_quoted(text: str) -> str:
-    parts: list[str] = []
-    for ch in text:
-        if ch in _DOUBLE_QUOTE_ESCAPES:
-            parts.append(_DOUBLE_QUOTE_ESCAPES[ch])
-        elif ch.isprintable() or ch == " ":
-            parts.append(ch)
-        elif ord(ch) <= 0xFF:
-            parts.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            parts.append(f"\\u{ord(ch):04x}")
-        else:
-            parts.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(parts) + '"'
-
-
-def _format_string(text: str, *, style: str | None = None, in_flow: bool = False) -> str:
-    """Quote `text` as little as possible while honouring the style it had before."""
-    if style == '"':
-        return _double_quoted(text)
-    if style == "'" and _is_printable(text):
-        return "'" + text.replace("'", "''") + "'"
-    if _plain_is_safe(text, in_flow=in_flow):
-        return text
-    return _double_quoted(text)
-
-
-def _format_float(number: float) -> str:
-    if math.isnan(number):
-        return ".nan"
-    if math.isinf(number):
-        return ".inf" if number > 0 else "-.inf"
-    text = repr(number)
-    if "e" not in text and (number == 0 or abs(number) >= _SMALLEST_POSITIONAL_FLOAT):
-        return text  # repr of a finite float in positional form always has a dot
-    # Learning rates read better as 2.0e-5 than as 0.00002.  YAML 1.1 (PyYAML) only
-    # reads exponent floats whose mantissa has a dot and whose exponent is signed;
-    # YAML 1.2 and OmegaConf accept that form too.
-    for digits in range(17):
-        text = f"{number:.{digits}e}"
-        if float(text) == number:
-            break
-    mantissa, exponent = text.split("e")
-    if "." not in mantissa:
-        mantissa += ".0"
-    exponent_value = int(exponent)
-    sign = "-" if exponent_value < 0 else "+"
-    return f"{mantissa}e{sign}{abs(exponent_value)}"
-
-
-def _format_value(value: Any, *, style: str | None = None, in_flow: bool = False) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _format_float(value)
-    if isinstance(value, str):
-        return _format_string(value, style=style, in_flow=in_flow)
-    if isinstance(value, (list, tuple)):
-        if any(isinstance(item, (list, tuple, dict)) for item in value):
-            raise EditError("only lists of scalars can be written; edit nested lists by hand")
-        return "[" + ", ".join(_format_value(item, in_flow=True) for item in value) + "]"
-    raise EditError(f"cannot write a value of type {type(value).__name__} into YAML")
-
-
-def format_scalar(value: Any) -> str:
-    """YAML text that PyYAML (1.1), YAML 1.2 loaders and OmegaConf all read as `value`.
-
-    Raises EditError for values that are not scalars or flat lists of scalars.
-    """
-    return _format_value(value)
-
-
-# --------------------------------------------------------------------------------------
-# Loading and verification
+# Verification: what the trainers' loaders read after the edit
 # --------------------------------------------------------------------------------------
 
 
@@ -251,102 +105,161 @@ def _verify(before_text: str, after_text: str, edits: Sequence[KeyEdit]) -> None
 
 
 # --------------------------------------------------------------------------------------
-# Locating top-level entries in the text
+# The round-trip model: ruamel.yaml's nodes, checked against PyYAML's reading
 # --------------------------------------------------------------------------------------
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+_UNFAITHFUL = "ruamel.yaml cannot represent this file faithfully"
+
+
+# ruamel.yaml joins a run of comment lines into one comment by repeated string
+# concatenation, which is quadratic: 80,000 comment lines take 8 s and the 480,000 of a 2 MB
+# file never finish. In a run this long (far longer than any real config's), the comments
+# are read as spaces: every position stays the same, and no edit uses such a comment (edits
+# never touch comment lines; the comments they keep end a key's line).
+_LONG_COMMENT_RUN = re.compile(r"(?:^[ \t]*#[^\r\n]*(?:\r?\n|\Z)){1000,}", re.M)
+_COMMENT = re.compile(r"#[^\r\n]*")
+
+
+def _blank_long_comment_runs(text: str) -> str:
+    return _LONG_COMMENT_RUN.sub(
+        lambda run: _COMMENT.sub(lambda c: " " * len(c.group()), run.group()), text
+    )
+
+
+def _compose(text: str) -> Any:
+    """ruamel.yaml's round-trip node tree of `text` (None for an empty document)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError, YAMLWarning
+
+    try:
+        return YAML(typ="rt").compose(_blank_long_comment_runs(text))
+    except (YAMLError, YAMLWarning) as exc:
+        raise EditError(f"{_UNFAITHFUL}: it cannot parse it ({_first_line(exc)})") from exc
+    except RecursionError:
+        raise EditError(f"{_UNFAITHFUL}: it nests too deeply") from None
+
+
+def _is_empty(node: Any) -> bool:
+    """`key:` with no value: ruamel.yaml places this null at the next token, PyYAML at the colon."""
+    return node.id == "scalar" and node.value == "" and node.style is None
+
+
+def _shape(node: Any) -> tuple[Any, ...]:
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "id", None) == "scalar":
+        if node.value == "" and node.style is None:
+            return ("empty",)
+    return (node.start_mark.index, node.end_mark.index, type(node).__name__)
+
+
+def _faithful_root(text: str) -> Any:
+    """ruamel.yaml's node tree of `text`, if its top level reads as PyYAML reads it.
+
+    Both must see the same keys, at the same places, with values spanning the same text;
+    otherwise an edit placed by ruamel.yaml's positions could land somewhere PyYAML (and the
+    trainer) reads differently. A file PyYAML cannot read is refused before ruamel.yaml is asked.
+    """
+    try:
+        theirs = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise EditError(f"cannot parse the YAML: {_first_line(exc)}") from exc
+    except RecursionError:
+        raise EditError("cannot parse the YAML: it nests too deeply") from None
+    if theirs is not None and not isinstance(theirs, yaml.MappingNode):
+        raise EditError("the top level of the YAML is not a mapping")
+    root = _compose(text)
+    if root is None or theirs is None:
+        if root is not None or theirs is not None:
+            raise EditError(f"{_UNFAITHFUL}: PyYAML reads a different top level")
+        return None
+    if root.id != "mapping":
+        raise EditError(f"{_UNFAITHFUL}: PyYAML reads a different top level")
+    if _shape(root) != _shape(theirs) or len(root.value) != len(theirs.value):
+        raise EditError(f"{_UNFAITHFUL}: PyYAML reads a different top-level mapping")
+    for (key, value), (their_key, their_value) in zip(root.value, theirs.value, strict=True):
+        same_key = key.value == their_key.value and _shape(key) == _shape(their_key)
+        if not (same_key and _shape(value) == _shape(their_value)):
+            line = their_key.start_mark.line + 1
+            raise EditError(f"{_UNFAITHFUL}: PyYAML reads the entry on line {line} differently")
+    return root
 
 
 @record(frozen=True)
 class _Entry:
+    """One top-level `key: value` of ruamel.yaml's node tree."""
+
     key: str
-    key_node: ScalarNode
-    value_node: Node
-    alias: str | None  # the value is `*alias`
-    anchors: tuple[str, ...]  # anchors defined anywhere inside the value
-
-
-@record(frozen=True)
-class _Document:
-    text: str
-    newline: str
-    root: MappingNode | None
-    entries: tuple[_Entry, ...]
+    key_node: Any
+    value_node: Any
 
     @property
-    def is_flow(self) -> bool:
-        return self.root is not None and bool(self.root.flow_style)
+    def alias(self) -> str | None:
+        """The anchor name when the value is `*alias` (an alias is its anchor's node)."""
+        if self.value_node.start_mark.index < self.key_node.end_mark.index:
+            return str(self.value_node.anchor)
+        return None
 
-    def find(self, key: str) -> _Entry | None:
-        matches = [entry for entry in self.entries if entry.key == key]
-        if len(matches) > 1:
-            raise EditError(f"key {key!r} appears {len(matches)} times at the top level")
-        if matches and matches[0].key_node.tag != _STR_TAG:
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        """Anchors defined inside the value (not those of aliases that point out of it)."""
+        if self.alias is not None:
+            return ()
+        start, end = self.value_node.start_mark.index, self.value_node.end_mark.index
+        found: list[str] = []
+        pending = [self.value_node]
+        seen: set[int] = set()
+        while pending:
+            node = pending.pop()
+            if id(node) in seen or not start <= node.start_mark.index < max(end, start + 1):
+                continue
+            seen.add(id(node))
+            if node.anchor:
+                found.append(str(node.anchor))
+            if node.id == "mapping":
+                pending.extend(part for pair in node.value for part in pair)
+            elif node.id == "sequence":
+                pending.extend(node.value)
+        return tuple(found)
+
+
+def _entries(root: Any) -> tuple[_Entry, ...]:
+    if root is None:
+        return ()
+    return tuple(
+        _Entry(str(key.value), key, value) for key, value in root.value if key.id == "scalar"
+    )
+
+
+def _is_flow(root: Any) -> bool:
+    return root is not None and bool(root.flow_style)
+
+
+# How `yaml.safe_load` types a plain scalar (timestamps included, as the trainers read keys).
+_YAML_1_1 = yaml.resolver.Resolver()
+
+
+def _find(entries: Sequence[_Entry], key: str) -> _Entry | None:
+    matches = [entry for entry in entries if entry.key == key]
+    if len(matches) > 1:
+        raise EditError(f"key {key!r} appears {len(matches)} times at the top level")
+    if matches and matches[0].key_node.style is None:
+        # ruamel.yaml resolves YAML 1.2; the trainers' PyYAML resolves 1.1 (`yes`, `0o1`...).
+        tag = _YAML_1_1.resolve(yaml.ScalarNode, key, (True, False))  # type: ignore[no-untyped-call]
+        if tag != STR_TAG:
             raise EditError(
-                f"key {key!r} is read as {matches[0].key_node.tag.rsplit(':', 1)[-1]}, "
+                f"key {key!r} is read as {tag.rsplit(':', 1)[-1]}, "
                 "not a string, by YAML 1.1 loaders; quote it by hand"
             )
-        return matches[0] if matches else None
+    return matches[0] if matches else None
 
 
-def _skip_node(first: Event, events: Any, anchors: list[str]) -> None:
-    """Consume the events of one node, collecting the anchors it defines."""
-    if isinstance(first, AliasEvent):
-        return
-    if isinstance(first, (ScalarEvent, CollectionStartEvent)) and first.anchor:
-        anchors.append(first.anchor)
-    if not isinstance(first, CollectionStartEvent):
-        return
-    depth = 1
-    while depth:
-        event = next(events)
-        if isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor:
-            anchors.append(event.anchor)
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-        elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
-            depth -= 1
-
-
-def _top_level_sharing(text: str) -> list[tuple[str | None, tuple[str, ...]]]:
-    """Per top-level value, in order: its alias name, if any, and anchors inside it.
-
-    The composed node tree cannot tell these apart: an alias is the very node object
-    of its anchor, with that anchor's marks.
-    """
-    events = iter(yaml.parse(text, Loader=yaml.SafeLoader))
-    event = next(events)
-    while isinstance(event, (StreamStartEvent, DocumentStartEvent)):
-        event = next(events)
-    if not isinstance(event, MappingStartEvent):
-        return []
-    sharing: list[tuple[str | None, tuple[str, ...]]] = []
-    while True:
-        key_event = next(events)
-        if isinstance(key_event, MappingEndEvent):
-            return sharing
-        _skip_node(key_event, events, [])
-        value_event = next(events)
-        anchors: list[str] = []
-        _skip_node(value_event, events, anchors)
-        alias = value_event.anchor if isinstance(value_event, AliasEvent) else None
-        sharing.append((alias, tuple(anchors)))
-
-
-def _parse(text: str, newline: str) -> _Document:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        sharing = _top_level_sharing(text) if root is not None else []
-    except yaml.YAMLError as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise EditError(f"cannot parse the YAML: {reason}") from exc
-    if root is None:
-        return _Document(text, newline, None, ())
-    if not isinstance(root, MappingNode):
-        raise EditError("the top level of the YAML is not a mapping")
-    entries: list[_Entry] = []
-    for (key_node, value_node), (alias, anchors) in zip(root.value, sharing, strict=True):
-        if isinstance(key_node, ScalarNode):
-            entries.append(_Entry(key_node.value, key_node, value_node, alias, anchors))
-    return _Document(text, newline, root, tuple(entries))
+# --------------------------------------------------------------------------------------
+# Locating entries in the text
+# --------------------------------------------------------------------------------------
 
 
 def _line_start(text: str, index: int) -> int:
@@ -375,17 +288,17 @@ def _is_filler_line(line: str) -> bool:
     return not stripped or stripped.startswith("#") or stripped in ("---", "...")
 
 
-def _content_end(node: Node, text: str) -> int:
+def _content_end(node: Any, text: str) -> int:
     """Index just past the last character that belongs to the node's value."""
-    if isinstance(node, ScalarNode):
+    if node.id == "scalar":
         end: int = node.end_mark.index
         if node.style in ("|", ">"):
             # A block scalar's span runs on through its trailing line breaks.
             while end > node.start_mark.index and text[end - 1] in " \t\r\n":
                 end -= 1
         return end
-    if isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
-        last = node.value[-1][1] if isinstance(node, MappingNode) else node.value[-1]
+    if not node.flow_style and node.value:
+        last = node.value[-1][1] if node.id == "mapping" else node.value[-1]
         # An alias child carries its anchor's marks, from elsewhere in the file; the
         # line scan in _entry_end then finds the real last line.
         if last.start_mark.index >= node.start_mark.index:
@@ -394,29 +307,30 @@ def _content_end(node: Node, text: str) -> int:
     return int(node.end_mark.index)
 
 
-def _entry_start(doc: _Document, entry: _Entry) -> int:
+def _entry_start(text: str, entry: _Entry) -> int:
     key_start: int = entry.key_node.start_mark.index
-    line_start = _line_start(doc.text, key_start)
-    if doc.text[line_start:key_start].strip():
+    line_start = _line_start(text, key_start)
+    if text[line_start:key_start].strip():
         raise EditError(f"key {entry.key!r} does not start its own line; edit it by hand")
     return line_start
 
 
-def _entry_end(doc: _Document, entry: _Entry) -> int:
+def _entry_end(text: str, entries: Sequence[_Entry], entry: _Entry) -> int:
     """Index just past the line break of the entry's last own line.
 
     Blank lines and full-line comments after the value are left to the neighbours.
     """
-    text = doc.text
-    index = doc.entries.index(entry)
-    if index + 1 < len(doc.entries):
-        boundary = _line_start(text, doc.entries[index + 1].key_node.start_mark.index)
+    index = entries.index(entry)
+    if index + 1 < len(entries):
+        boundary = _line_start(text, entries[index + 1].key_node.start_mark.index)
     else:
         boundary = len(text)
-    value_start: int = entry.value_node.start_mark.index
-    if value_start < entry.key_node.end_mark.index:  # alias: marks belong to the anchor
-        value_start = entry.key_node.end_mark.index
-    last_line_end = _line_end(text, max(value_start, _content_end(entry.value_node, text)))
+    if entry.alias is not None or _is_empty(entry.value_node):
+        # An alias's marks belong to its anchor; an empty value's to the next token.
+        value_end: int = entry.key_node.end_mark.index
+    else:
+        value_end = max(entry.value_node.start_mark.index, _content_end(entry.value_node, text))
+    last_line_end = _line_end(text, value_end)
     position = last_line_end
     while position < boundary:
         next_position = _line_end(text, position)
@@ -424,6 +338,29 @@ def _entry_end(doc: _Document, entry: _Entry) -> int:
             last_line_end = next_position
         position = next_position
     return last_line_end
+
+
+def _eol_comment(text: str, node: Any, line_start: int) -> str:
+    """The ` # comment` ending the line at `line_start` (with its spacing), as ruamel.yaml read it.
+
+    A block collection's comment after `key:` is its node's first comment token; a block
+    scalar keeps its header comment as text.
+    """
+    comment = node.comment
+    if not comment:
+        return ""
+    if node.id == "scalar" and node.style in ("|", ">"):
+        header = comment[1] if len(comment) > 1 else None
+        return str(header[0]) if header and str(header[0]).lstrip().startswith("#") else ""
+    token = comment[0]
+    line = text.count("\n", 0, line_start)
+    if token is None or token.start_mark.line != line or not token.value.startswith("#"):
+        return ""
+    hash_at = line_start + token.start_mark.column
+    spaces = hash_at
+    while spaces > line_start and text[spaces - 1] in " \t":
+        spaces -= 1
+    return text[spaces : _line_content_end(text, hash_at)]
 
 
 # --------------------------------------------------------------------------------------
@@ -513,8 +450,13 @@ _SECTION_PREFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+def section_keys() -> dict[str, frozenset[str]]:
+    """The keys of each `### <section>` of a LLaMA-Factory example config."""
+    return _SECTION_KEYS
+
+
 def _section_for_key(key: str) -> str | None:
-    for section, keys in _SECTION_KEYS.items():
+    for section, keys in section_keys().items():
         if key in keys:
             return section
     for prefix, section in _SECTION_PREFIXES:
@@ -523,12 +465,11 @@ def _section_for_key(key: str) -> str | None:
     return None
 
 
-def _section_insert_point(doc: _Document, section: str) -> int | None:
+def _section_insert_point(text: str, entries: Sequence[_Entry], section: str) -> int | None:
     """End of the `### <section>` block: after its last entry, else its last line."""
-    text = doc.text
     value_spans = [
         (int(entry.value_node.start_mark.index), _content_end(entry.value_node, text))
-        for entry in doc.entries
+        for entry in entries
     ]
     headers: list[tuple[int, str]] = []
     position = 0
@@ -544,9 +485,9 @@ def _section_insert_point(doc: _Document, section: str) -> int | None:
             continue
         block_end = headers[number + 1][0] if number + 1 < len(headers) else len(text)
         insert_at = _line_end(text, header_start)
-        for entry in doc.entries:
+        for entry in entries:
             if header_start < entry.key_node.start_mark.index < block_end:
-                insert_at = max(insert_at, _entry_end(doc, entry))
+                insert_at = max(insert_at, _entry_end(text, entries, entry))
         if insert_at == _line_end(text, header_start):
             # No active keys: land after the commented-out examples, not between them.
             position = insert_at
@@ -559,19 +500,19 @@ def _section_insert_point(doc: _Document, section: str) -> int | None:
     return None
 
 
-def _insert_point(doc: _Document, edit: KeyEdit) -> int:
+def _insert_point(text: str, entries: Sequence[_Entry], edit: KeyEdit) -> int:
     for neighbour in edit.after:
-        entry = doc.find(neighbour)
+        entry = _find(entries, neighbour)
         if entry is not None:
-            return _entry_end(doc, entry)
+            return _entry_end(text, entries, entry)
     section = _section_for_key(edit.key)
     if section is not None:
-        found = _section_insert_point(doc, section)
+        found = _section_insert_point(text, entries, section)
         if found is not None:
             return found
-    if doc.entries:
-        return _entry_end(doc, doc.entries[-1])
-    return len(doc.text)
+    if entries:
+        return _entry_end(text, entries, entries[-1])
+    return len(text)
 
 
 # --------------------------------------------------------------------------------------
@@ -583,18 +524,12 @@ def _splice(text: str, start: int, end: int, replacement: str) -> str:
     return text[:start] + replacement + text[end:]
 
 
-def _colon_end(doc: _Document, entry: _Entry) -> int:
+def _colon_end(text: str, entry: _Entry) -> int:
     key_end: int = entry.key_node.end_mark.index
-    colon = doc.text.find(":", key_end)
-    if colon < 0 or doc.text[key_end:colon].strip():
+    colon = text.find(":", key_end)
+    if colon < 0 or text[key_end:colon].strip():
         raise EditError(f"cannot find the ':' after key {entry.key!r}; edit it by hand")
     return colon + 1
-
-
-def _eol_comment(line_tail: str) -> str:
-    """The ` # comment` part (with its leading spacing) of the rest of a line."""
-    match = re.search(r"[ \t]+#.*$", line_tail)
-    return match.group(0) if match else ""
 
 
 def _already_holds(text: str, key: str, value: Any) -> bool:
@@ -605,8 +540,9 @@ def _already_holds(text: str, key: str, value: Any) -> bool:
     return True
 
 
-def _set_existing(doc: _Document, entry: _Entry, value: Any) -> str:
-    text = doc.text
+def _set_existing(
+    text: str, root: Any, entries: Sequence[_Entry], entry: _Entry, value: Any, newline: str
+) -> str:
     node = entry.value_node
     if entry.alias is not None:
         raise EditError(
@@ -619,86 +555,84 @@ def _set_existing(doc: _Document, entry: _Entry, value: Any) -> str:
     if _already_holds(text, entry.key, value):
         # `0.0002` already is 2e-4 for every loader: rewriting it would only add noise.
         return text
-    style = node.style if isinstance(node, ScalarNode) else None
-    in_flow = doc.is_flow
+    style = node.style if node.id == "scalar" else None
     start: int = node.start_mark.index
-    is_block_scalar = isinstance(node, ScalarNode) and style in ("|", ">")
-    is_block_collection = isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style
+    is_block_scalar = node.id == "scalar" and style in ("|", ">")
+    is_block_collection = node.id != "scalar" and not node.flow_style
 
     if is_block_collection:
-        colon_end = _colon_end(doc, entry)
-        if _line_start(text, start) == _line_start(text, colon_end):
+        colon_end = _colon_end(text, entry)
+        key_line = _line_start(text, colon_end)
+        if _line_start(text, start) == key_line:
             raise EditError(f"{entry.key!r} has a tag or anchor before its block value")
-        key_line_tail = text[colon_end : _line_content_end(text, colon_end)]
-        region_end = _line_content_end(text, _entry_end(doc, entry) - 1)
-        comment = _eol_comment(key_line_tail)
-        if isinstance(node, SequenceNode) and isinstance(value, (list, tuple)) and value:
+        region_end = _line_content_end(text, _entry_end(text, entries, entry) - 1)
+        comment = _eol_comment(text, node, key_line)
+        if node.id == "sequence" and isinstance(value, (list, tuple)) and value:
             # Keep a block list a block list, at the indentation it had.
-            _format_value(value)  # rejects nested values before we build lines
+            check_writable(value)
             indent = " " * node.start_mark.column
-            items = [doc.newline + f"{indent}- {_format_value(item)}" for item in value]
+            items = [newline + f"{indent}- {_format_value(item)}" for item in value]
             return _splice(text, colon_end, region_end, comment + "".join(items))
         return _splice(text, colon_end, region_end, f" {_format_value(value)}{comment}")
 
+    in_flow = _is_flow(root)
     new_text = _format_value(value, style=None if is_block_scalar else style, in_flow=in_flow)
     if is_block_scalar:
         end = _content_end(node, text)
-        header_end = _line_content_end(text, start)
-        return _splice(text, start, end, new_text + _eol_comment(text[start:header_end]))
-    end = node.end_mark.index
-    if start == end:  # `key:` with an empty value; the mark sits right after the colon
-        return _splice(text, start, end, " " + new_text)
-    return _splice(text, start, end, new_text)
+        return _splice(text, start, end, new_text + _eol_comment(text, node, start))
+    if _is_empty(node):
+        colon_end = _colon_end(text, entry)
+        return _splice(text, colon_end, colon_end, " " + new_text)
+    return _splice(text, start, node.end_mark.index, new_text)
 
 
-def _add_key(doc: _Document, edit: KeyEdit) -> str:
-    if doc.is_flow:
+def _add_key(text: str, root: Any, entries: Sequence[_Entry], edit: KeyEdit, newline: str) -> str:
+    if _is_flow(root):
         raise EditError(
             f"cannot add {edit.key!r} to a flow-style top-level mapping ({{...}}); add it by hand"
         )
-    indent = ""
-    if doc.root is not None and doc.entries:
-        indent = " " * doc.root.start_mark.column
-    line = f"{indent}{_format_string(edit.key)}: {_format_value(edit.value)}{doc.newline}"
-    position = _insert_point(doc, edit)
-    return _splice(doc.text, position, position, line)
+    indent = " " * root.start_mark.column if entries else ""
+    line = f"{indent}{render_entry(edit.key, edit.value)}{newline}"
+    position = _insert_point(text, entries, edit)
+    return _splice(text, position, position, line)
 
 
-def _remove(doc: _Document, entry: _Entry) -> str:
-    if doc.is_flow:
+def _remove(text: str, root: Any, entries: Sequence[_Entry], entry: _Entry) -> str:
+    if _is_flow(root):
         raise EditError(f"cannot remove {entry.key!r} from a flow-style top-level mapping")
     if entry.anchors:
         raise EditError(f"{entry.key!r} defines the anchor &{entry.anchors[0]}; remove it by hand")
-    return _splice(doc.text, _entry_start(doc, entry), _entry_end(doc, entry), "")
+    return _splice(text, _entry_start(text, entry), _entry_end(text, entries, entry), "")
 
 
-def _rename(doc: _Document, entry: _Entry, new_key: str) -> str:
+def _rename(text: str, root: Any, entry: _Entry, new_key: str) -> str:
     key_node = entry.key_node
     if key_node.style in ("|", ">"):
         raise EditError(f"key {entry.key!r} is a block scalar; rename it by hand")
-    new_text = _format_string(new_key, style=key_node.style, in_flow=doc.is_flow)
-    return _splice(doc.text, key_node.start_mark.index, key_node.end_mark.index, new_text)
+    new_text = render_key(new_key, style=key_node.style, in_flow=_is_flow(root))
+    return _splice(text, key_node.start_mark.index, key_node.end_mark.index, new_text)
 
 
-def _apply_one(doc: _Document, edit: KeyEdit) -> str:
-    entry = doc.find(edit.key)
+def _apply_one(text: str, root: Any, edit: KeyEdit, newline: str) -> str:
+    entries = _entries(root)
+    entry = _find(entries, edit.key)
     if edit.op == "set":
         if entry is None:
-            return _add_key(doc, edit)
-        return _set_existing(doc, entry, edit.value)
+            return _add_key(text, root, entries, edit, newline)
+        return _set_existing(text, root, entries, entry, edit.value, newline)
     if edit.op == "remove":
-        return doc.text if entry is None else _remove(doc, entry)
+        return text if entry is None else _remove(text, root, entries, entry)
     if edit.op == "rename":
         if not edit.new_key:
             raise EditError(f"rename of {edit.key!r} needs a new_key")
-        target = doc.find(edit.new_key)
+        target = _find(entries, edit.new_key)
         if entry is None:
             if target is not None:
-                return doc.text  # already renamed
+                return text  # already renamed
             raise EditError(f"cannot rename {edit.key!r}: no such top-level key")
         if target is not None:
             raise EditError(f"cannot rename {edit.key!r}: {edit.new_key!r} already exists")
-        return _rename(doc, entry, edit.new_key)
+        return _rename(text, root, entry, edit.new_key)
     raise EditError(f"unknown edit operation {edit.op!r}")
 
 
@@ -711,14 +645,15 @@ def _check_edits(edits: Sequence[KeyEdit]) -> None:
                 raise EditError(f"more than one edit touches key {name!r}")
             touched.add(name)
         if edit.op == "set":
-            _format_value(edit.value)  # reject unwritable values before touching text
+            check_writable(edit.value)  # reject unwritable values before touching text
 
 
 def apply_edits(text: str, edits: Sequence[KeyEdit]) -> str:
     """Apply `edits` to the top-level keys of the YAML `text`, changing as little as possible.
 
-    Raises EditError (and changes nothing) when an edit is ambiguous, unsafe, or the
-    result would not read back as intended under PyYAML and OmegaConf-style loading.
+    Raises EditError (and changes nothing) when ruamel.yaml cannot represent the file
+    faithfully, when an edit is ambiguous or unsafe, or when the result would not read back
+    as intended under PyYAML and OmegaConf-style loading.
     """
     _check_edits(edits)
     first_break = text.find("\n")
@@ -727,8 +662,11 @@ def apply_edits(text: str, edits: Sequence[KeyEdit]) -> str:
     # the file simple; the original ending is restored afterwards.
     had_final_newline = text.endswith("\n") or not text.strip()
     working = text if had_final_newline else text + newline
-    for edit in edits:
-        working = _apply_one(_parse(working, newline), edit)
+    root = _faithful_root(working)
+    for number, edit in enumerate(edits):
+        if number:
+            root = _compose(working)  # text this function wrote, read back the same way
+        working = _apply_one(working, root, edit, newline)
     if not had_final_newline:
         # Also drops blank lines left at the end when the last entry was removed:
         # otherwise the file would end in a line break it never had.

@@ -54,8 +54,13 @@ class FixOutcome:
         return self.refused is None and self.text != self.source.text
 
 
+def neighbours(key: str) -> tuple[str, ...]:
+    """The keys after which a new `key` goes, first present one wins (canonical names)."""
+    return NEIGHBOURS.get(key, ())
+
+
 def _key_edit(edit: Edit, settings_keys: dict[str, str]) -> KeyEdit:
-    related = NEIGHBOURS.get(edit.field or edit.key, ())
+    related = neighbours(edit.field or edit.key)
     after = tuple(settings_keys.get(name, name) for name in related)
     return KeyEdit(edit.op, edit.key, edit.value, edit.new_key, after)
 
