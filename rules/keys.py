@@ -283,7 +283,12 @@ def _aliased(context: Context, key: str, entry: Entry, alias: dict[str, Any]) ->
         target = alias["key"]
         message = f"{not_argument}; did you mean `{target}` ({alias['why']})?"
         if target in present:
-            return message + f" `{target}` is already set; remove `{key}`", None, None
+            # The same value twice: removing the copy changes nothing but the key the trainer
+            # refuses or ignores. Two values: which one was meant is the user's call.
+            same = present[target].value == entry.value
+            safety = context.config.dialect.rename_safety if same else "suggested"
+            removal = Fix((Edit("remove", key),), safety)
+            return message + f" `{target}` is already set; remove `{key}`", removal, None
         rename = Edit("rename", key, new_key=target)
         return message, Fix((rename,), context.config.dialect.rename_safety), None
     if "set" in alias:
