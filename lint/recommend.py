@@ -120,6 +120,9 @@ class Request:
     finetuning_type: str | None = None  # the config's own spelling (oft, freeze), if any
     eval_dataset: bool = False  # the config evaluates on a separate dataset, not a split
     current: Current = Current()  # a config's own settings (nothing for a bare block)
+    # Whether the trainer can evaluate and save per epoch with early stopping (Axolotl
+    # needs step counts).
+    epoch_strategies: bool = True
 
 
 def plural(count: int, word: str) -> str:
@@ -437,7 +440,8 @@ def _monitoring_settings(
     own = [steps_of(c, per_epoch) for c in (current.evaluation, current.saving)]
     cap = min((steps for steps in own if steps is not None), default=None)
     removals: list[tuple[str, str]] = []
-    if preset.evaluation == "steps" or (evaluate and cap is not None and cap < per_epoch):
+    by_steps = not request.epoch_strategies or (cap is not None and cap < per_epoch)
+    if preset.evaluation == "steps" or (evaluate and by_steps):
         wanted = preset.eval_steps or per_epoch
         every = interval(wanted, total, guidelines["evaluations_wanted"])
         note = f" ({wanted} is too sparse)" if every != wanted and preset.eval_steps else ""
@@ -454,6 +458,8 @@ def _monitoring_settings(
         add("eval_strategy", "steps", f"{plural(evaluations, 'evaluation')} in the run", "eval")
         source = f"{request.preset} preset" if preset.eval_steps else "the config's cadence"
         add("eval_steps", every, f"{source}: every {every} steps{note}", "eval")
+        for stale in ("evals_per_epoch", "saves_per_epoch"):
+            removals.append((stale, "eval_steps and save_steps set the cadence"))
     elif evaluate:
         entered = math.ceil(schedule.epochs)
         add("save_strategy", "epoch", "a checkpoint at every evaluation", "output")

@@ -17,7 +17,8 @@ import click
 from epochlint.commands import options
 from epochlint.commands.commandline import CommandLine
 from epochlint.commands.plan import checked, command_settings, fail
-from epochlint.diagnostic import Diagnostic, Severity, format_value
+from epochlint.diagnostic import Diagnostic, Edit, Severity, format_value
+from epochlint.dialects.base import TrainingConfig
 from epochlint.engine import EXIT_CLEAN, FileResult, check_source, exit_code
 from epochlint.facts.guidelines import METHOD_NAMES
 from epochlint.facts.schedule import positive_int
@@ -25,7 +26,16 @@ from epochlint.fix.edit import EditError, KeyEdit, apply_edits, format_scalar
 from epochlint.fix.planner import FixOutcome, fix_source, placed_edit
 from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.reading.source import encode
-from epochlint.recommend import EPOCH, METHODS, PRESETS, Current, Interval, Recommendation, Request
+from epochlint.recommend import (
+    EPOCH,
+    METHODS,
+    PRESETS,
+    Current,
+    Interval,
+    Recommendation,
+    Request,
+    Setting,
+)
 from epochlint.recommend import recommend as choose
 from epochlint.recommend import render as render_block
 from epochlint.records import replace
@@ -44,6 +54,7 @@ def request_for(
     finetuning = None
     eval_dataset = False
     current = Current()
+    epoch_strategies = True
     rows = settings.dataset_size
     if result is not None:
         config = result.config
@@ -64,6 +75,7 @@ def request_for(
         finetuning = config.text("finetuning_type") or "lora"
         eval_dataset = bool(config.names("eval_dataset"))
         current = current_settings(result)
+        epoch_strategies = config.epoch_strategies
         rows = result.rows.stored if result.rows else None
         if rows is None:
             why = result.rows.note if result.rows and result.rows.note else "it could not be found"
@@ -85,6 +97,7 @@ def request_for(
         finetuning_type=finetuning,
         eval_dataset=eval_dataset,
         current=current,
+        epoch_strategies=epoch_strategies,
     )
 
 
@@ -112,44 +125,67 @@ def current_settings(result: FileResult) -> Current:
 
 def merge_edits(recommendation: Recommendation, result: FileResult) -> list[KeyEdit]:
     """Set every schedule key (not the method: that stays the config's), and remove the keys
-    that would contradict the block."""
+    that would contradict the block, each in the config's own key names."""
     config = result.config
     assert config is not None
     edits = []
-    # Evaluation keys first, so that save_strategy and friends find eval_strategy as their
-    # neighbour and the evaluation setup lands together in the `### eval` block.
-    ordered = sorted(recommendation.settings, key=lambda s: s.section != "eval")
-    for setting in ordered:
-        if setting.section == "method":
-            continue
+    for setting in written(recommendation, result):
         value: Any = setting.value
         if setting.key == "num_train_epochs" and isinstance(config.value(setting.key), float):
             value = float(value)  # keep the config's style: `3.0` stays a float
-        edits.append(placed_edit(config.dialect, "set", setting.key, value))
+        edits.append(edit_for(config.set(setting.key, value), config))
     for key, _ in recommendation.removals:
         if config.has(key):
-            edits.append(placed_edit(config.dialect, "remove", key))
+            edits.append(edit_for(config.remove(key), config))
     return edits
 
 
+def written(recommendation: Recommendation, result: FileResult) -> list[Setting]:
+    """The settings --apply writes: the schedule (the method stays the config's), evaluation
+    first so that the evaluation keys land together; a field the dialect has no key for is
+    left out (see `not_written`)."""
+    config = result.config
+    assert config is not None
+    ordered = sorted(recommendation.settings, key=lambda s: s.section != "eval")
+    return [s for s in ordered if s.section != "method" and settable(config, s.key)]
+
+
+def settable(config: TrainingConfig, canonical: str) -> bool:
+    """Whether the config's trainer has a key for the field (Axolotl has no `max_samples` and
+    no `report_to`; Hugging Face's TrainingArguments have no `val_size`)."""
+    return config.supports(canonical) and config.key(canonical) in config.dialect.properties
+
+
+def not_written(recommendation: Recommendation, result: FileResult) -> list[str]:
+    config = result.config
+    assert config is not None
+    return [
+        f"  skipped {s.key}: {config.dialect.title} has no such setting"
+        for s in recommendation.settings
+        if s.section != "method" and not settable(config, s.key)
+    ]
+
+
+def edit_for(edit: Edit, config: TrainingConfig) -> KeyEdit:
+    return placed_edit(config.dialect, edit.op, edit.key, edit.value, edit.new_key, edit.field)
+
+
 def change_lines(recommendation: Recommendation, result: FileResult) -> list[str]:
-    """What --apply changed, one line per key, with the reason."""
+    """What --apply changed, one line per key (in the config's own names), with the reason."""
     config = result.config
     assert config is not None
     lines = []
-    for setting in recommendation.settings:
-        if setting.section == "method":
-            continue
-        new = format_scalar(setting.value)
+    for setting in written(recommendation, result):
+        key, new = config.key(setting.key), format_scalar(setting.value)
         if not config.has(setting.key):
-            lines.append(f"  added   {setting.key}: {new}  # {setting.why}")
+            lines.append(f"  added   {key}: {new}  # {setting.why}")
         elif config.value(setting.key) != setting.value:
             old = format_value(config.value(setting.key))
-            lines.append(f"  changed {setting.key}: {old} -> {new}  # {setting.why}")
-    for key, why in recommendation.removals:
-        if config.has(key):
-            lines.append(f"  removed {key}  # {why}")
-    return lines
+            lines.append(f"  changed {key}: {old} -> {new}  # {setting.why}")
+    for canonical, why in recommendation.removals:
+        if config.has(canonical):
+            lines.append(f"  removed {config.key(canonical)}  # {why}")
+    return lines + not_written(recommendation, result)
 
 
 def new_findings(before: FileResult, after: FileResult) -> list[str]:
@@ -167,7 +203,9 @@ def follows(recommendation: Recommendation, result: FileResult) -> bool:
     if config is None:
         return False
     for setting in recommendation.settings:
-        if setting.section != "method" and config.value(setting.key) != setting.value:
+        if setting.section == "method" or not settable(config, setting.key):
+            continue
+        if config.value(setting.key) != setting.value:
             return False
     return not any(config.has(key) for key, _ in recommendation.removals)
 
