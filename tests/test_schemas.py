@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, SHARED
+from conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = SHARED / "reference"
@@ -38,8 +38,8 @@ def test_the_llamafactory_and_hf_schemas_are_generated() -> None:
 
 @pytest.mark.usefixtures("scripts")
 def test_the_axolotl_schema_is_generated() -> None:
-    if not (CORPUS / "axolotl").is_dir():
-        pytest.skip(f"the Axolotl examples are not at {CORPUS / 'axolotl'}")
+    if not REFERENCE.is_dir():
+        pytest.skip(f"the reference facts are not at {REFERENCE}")
     import make_axolotl_schema
 
-    assert make_axolotl_schema.build(CORPUS / "axolotl") == _shipped("axolotl")
+    assert make_axolotl_schema.build(REFERENCE) == _shipped("axolotl")
