@@ -12,8 +12,8 @@ Each property has:
 - `type`: the JSON types of the annotation, read strictly (an `int` field is "integer");
 - `x-epochlint-accepts`: what pydantic's lax mode, which Axolotl validates in, takes for it:
   `null`, `bool` (also 0/1 and "true"/"yes"/"off"...), `int` (also a whole float and "3"),
-  `float` (also an int and "2e-5"), `str`, `list`, `dict`, `any`; and `x-epochlint-choices`
-  when a `Literal` limits the strings;
+  `float` (also an int and "2e-5"), `str`, `list`, `dict`, `any`; `x-epochlint-choices`
+  when a `Literal` limits the strings, and `x-epochlint-items`, the kind of a list's items;
 - `default`, and `x-epochlint-plugin` (the plugin that defines the field) or
   `x-epochlint-alias-of` (the field an alias name fills).
 The tables: `x-epochlint-deprecated` (EL104), `x-epochlint-required` (no default: Axolotl
@@ -106,6 +106,20 @@ def head_and_args(member: str) -> tuple[str, str]:
     return member, ""
 
 
+def item_kinds(annotation: str) -> set[str]:
+    """The kinds of a list's items (`list[str]` -> {"str"}); empty when not a plain list."""
+    items: set[str] = set()
+    for member in split_top(annotation, "|"):
+        head, args = head_and_args(member)
+        if head in ("Optional", "Annotated"):
+            items |= item_kinds(split_top(args, ",")[0])
+        elif head == "Union":
+            items |= item_kinds(" | ".join(split_top(args, ",")))
+        elif head in ("list", "List") and args in ("str", "int", "float", "bool", "dict"):
+            items.add(args)
+    return items
+
+
 def accepted(annotation: str) -> tuple[set[str], list[Any]]:
     """What pydantic accepts for an annotation: the kinds, and the Literal values (if any)."""
     kinds: set[str] = set()
@@ -163,6 +177,9 @@ def field_schema(info: dict[str, Any]) -> dict[str, Any]:
     schema["x-epochlint-accepts"] = sorted(kinds)
     if choices:
         schema["x-epochlint-choices"] = choices
+    items = item_kinds(info["type"])
+    if len(items) == 1:  # one plain item type (`list[str]`); else items are not checked
+        schema["x-epochlint-items"] = sorted(items)
     return schema
 
 
