@@ -48,49 +48,7 @@ VERDICT = re.compile(r'^# axolotl: (accepts|refuses "(?P<error>[^"]+)"|drops (?P
 
 # Where Axolotl's verdict and epochlint's findings disagree today, and why (issue #15, the
 # Axolotl part). strict: a case that starts to agree must be taken off this list.
-LAX = "EL102 reads the type strictly; pydantic's lax mode accepts "
-UNSET = "Axolotl's validators test truthiness, so null, 0 and false count as unset; "
-MISSED = "no rule mirrors Axolotl's validator: "
-DISAGREE: dict[str, str] = {
-    "examples/archived/falcon/config-7b-lora.yml": UNSET
-    + "EL104 calls `max_packed_sequence_len:` (null) refused",
-    "examples/archived/gptj/qlora.yml": UNSET
-    + "EL104 calls `max_packed_sequence_len:` (null) refused",
-    "examples/llama-2/relora.yml": LAX + "false for an int (`jagged_restart_anneal_steps`)",
-    "fixtures/axolotl/null-max-packed-sequence-len.yaml": UNSET
-    + "EL104 calls `max_packed_sequence_len:` (null) refused",
-    "fixtures/axolotl/false-flash-attn-rms-norm.yaml": UNSET
-    + "EL104 calls `flash_attn_rms_norm: false` refused",
-    "fixtures/axolotl/null-optional-eval-steps.yaml": UNSET
-    + "EL415 calls `eval_steps: null` beside evals_per_epoch a conflict",
-    "fixtures/axolotl/zero-evals-per-epoch-with-eval-steps.yaml": UNSET
-    + "EL415 calls `evals_per_epoch: 0` beside eval_steps a conflict",
-    "fixtures/axolotl/lax-bool-int.yaml": LAX + "1 for a bool",
-    "fixtures/axolotl/lax-bool-string.yaml": LAX + '"false" for a bool',
-    "fixtures/axolotl/lax-bool-yes.yaml": LAX + '"yes" for a bool',
-    "fixtures/axolotl/lax-float-string.yaml": LAX + '"0.01" for a float',
-    "fixtures/axolotl/lax-int-bool.yaml": LAX + "true for an int",
-    "fixtures/axolotl/lax-int-string.yaml": LAX + '"2" for an int',
-    "fixtures/axolotl/lax-int-whole-float.yaml": LAX + "16.0 for an int",
-    "fixtures/axolotl/duplicate-key.yaml": "EL002 calls a duplicate key refused, as LLaMA-Factory "
-    "would; PyYAML keeps the last value and Axolotl runs",
-    "fixtures/axolotl/plugin-field-without-plugin.yaml": "EL101 accepts a plugin's field "
-    "(`liger_rope`) without its plugin under `plugins:`; Axolotl drops it",
-    "fixtures/axolotl/missing-learning-rate.yaml": "nothing reports a missing required field "
-    "(`learning_rate`)",
-    "fixtures/axolotl/deepspeed-and-fsdp.yaml": MISSED + "check_fsdp_deepspeed",
-    "fixtures/axolotl/eval-steps-with-zero-val-set-size.yaml": MISSED
-    + "check_evals (eval_steps with val_set_size: 0)",
-    "fixtures/axolotl/lora-target-parameters-dropout.yaml": MISSED
-    + "validate_lora_target_parameters_dropout",
-    "fixtures/axolotl/lr-groups-and-loraplus.yaml": MISSED + "check_lr_groups",
-    "fixtures/axolotl/packing-with-rl.yaml": MISSED + "check_sample_packing_w_rl",
-    "fixtures/axolotl/save-strategy-best-without-metric.yaml": MISSED
-    + "check_save_strategy_best_requires_metric",
-    "fixtures/axolotl/sharegpt-type.yaml": MISSED + "the datasets' `type: sharegpt` refusal",
-    "fixtures/axolotl/hub-path-with-data-files.yaml": "EL503 reads `data_files` beside a hub "
-    "`path` as local files; Axolotl downloads them from the hub repository",
-}
+DISAGREE: dict[str, str] = {}
 
 
 def _root(path: Path) -> Path:
