@@ -2,12 +2,15 @@
 
 Most run in pydantic's "before" mode on the raw YAML mapping and test truthiness
 (`data.get("eval_steps")`), so a key set to null, 0, false or an empty list counts as unset;
-`get` below reads the file the same way. Each check returns the key to point at and Axolotl's
+`data.get` reads the file the same way. Each check returns the key to point at and Axolotl's
 own error text, which is what `axolotl train` prints before it stops. The validators that
 dedicated rules already mirror (batch fields EL206, QLoRA EL306, warmup EL414, cadence EL412 and
 EL415, early stopping EL405, quantization without an adapter EL302, streaming EL504, datasets
-EL506) are not repeated here. What is left out (it needs the model, the GPU, installed packages
-or a file's contents) is listed in the README, "Axolotl and Hugging Face configs".
+EL506) are not repeated here, nor the checks of `AxolotlConfigWCapabilities`, which
+`validate_config` runs only when it is given the machine's hardware capabilities. What else is
+left out (it needs the model, the GPU, installed packages or a file's contents) is listed in the
+README, "Axolotl and Hugging Face configs". tests/test_crosscheck_axolotl.py holds each check
+to Axolotl's own verdict on a probe config (fixtures/axolotl/).
 """
 
 from __future__ import annotations
@@ -288,41 +291,6 @@ def _best_needs_metric(data: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-@validator("check_quantize_moe_experts")
-def _moe_experts(data: Mapping[str, Any]) -> tuple[str, str] | None:
-    if not data.get("quantize_moe_experts"):
-        return None
-    if data.get("lora_target_linear"):
-        return "lora_target_linear", (
-            "lora_target_linear is not compatible with quantize_moe_experts. Use "
-            "lora_target_parameters to target expert weights instead."
-        )
-    if data.get("adapter") not in ("lora", "qlora"):
-        return "quantize_moe_experts", "quantize_moe_experts requires adapter: lora or qlora"
-    if not (data.get("load_in_4bit") or data.get("load_in_8bit")):
-        return "quantize_moe_experts", "quantize_moe_experts requires load_in_4bit or load_in_8bit"
-    return None
-
-
-@validator("check_beta_and_trl_beta_match")
-def _beta(data: Mapping[str, Any]) -> tuple[str, str] | None:
-    trl_beta = _dict(data, "trl").get("beta")
-    if data.get("beta") and trl_beta and data["beta"] != trl_beta:
-        return "beta", "beta and trl.beta must match or one must be removed"
-    return None
-
-
-@validator("check_qat_config")
-def _qat(data: Mapping[str, Any]) -> tuple[str, str] | None:
-    if not data.get("qat"):
-        return None
-    for key, name in (("peft", "PEFT"), ("load_in_8bit", "load_in_8bit"),
-                      ("load_in_4bit", "load_in_4bit")):  # fmt: skip
-        if data.get(key):
-            return key, f"QAT and {name} cannot be used together."
-    return None
-
-
 @validator("validate_lora_target_parameters_dropout")
 def _target_parameters_dropout(data: Mapping[str, Any]) -> tuple[str, str] | None:
     dropout = _adapter_dropout(data)
@@ -374,9 +342,6 @@ BOTH = (
     ("check_streaming_w_val_set_size", "val_set_size", "streaming",
      "val_set_size is not supported with streaming datasets. Use test_datasets to specify "
      "evaluation datasets when streaming is enabled."),
-    ("check_deduplication_with_skip_prepare", "dataset_exact_deduplication",
-     "skip_prepare_dataset",
-     "dataset_exact_deduplication=True has no effect when skip_prepare_dataset=True."),
 )  # fmt: skip
 
 
