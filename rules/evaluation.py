@@ -1030,8 +1030,8 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
     `evals_per_epoch` only with evaluation data and only to a fraction below 1.
     """
     config = context.config
-    if not config.has("evals_per_epoch") or config.has("eval_steps"):
-        return
+    if not config.given("evals_per_epoch") or config.given("eval_steps"):
+        return  # like Axolotl, a null or 0 is unset
     per_epoch = config.number("evals_per_epoch")
     epochs = config.number("num_train_epochs")
     if not config.has_eval_data():

@@ -489,3 +489,10 @@ def test_el105_reports_what_axolotl_validation_refuses() -> None:
     assert (packing.line, packing.column) == (len(AXOLOTL.splitlines()) + 2, 1)
     assert "`sample_packing: true` does not work with RLHF training" in packing.message
     assert "EL105" not in rules_of(lint(axolotl(rl="dpo", sample_packing="false")))
+
+
+def test_evals_per_epoch_set_to_null_or_0_is_no_finding() -> None:
+    for unset in ("null", "0"):
+        assert "EL416" not in rules_of(lint(axolotl(evals_per_epoch=unset)))
+    ignored = only(lint(axolotl(evals_per_epoch="4")), "EL416")
+    assert "`evals_per_epoch: 4` does nothing without evaluation data" in ignored.message
