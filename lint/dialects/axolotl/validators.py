@@ -354,3 +354,27 @@ def _both(name: str, key: str, other: str, message: str) -> None:
 
 for _name, _key, _other, _message in BOTH:
     _both(_name, _key, _other, _message)
+
+
+@validator("validate_adapter")
+def _adapter(data: Mapping[str, Any]) -> tuple[str, str] | None:
+    adapter = data.get("adapter")
+    # A listed plug-in may register the adapter (PluginManager.supports_adapter): not checked.
+    if adapter and adapter not in ("lora", "qlora", "llama-adapter") and not data.get("plugins"):
+        return "adapter", (
+            f"Adapter '{adapter}' is not built in and was not registered by a plugin. Add the "
+            "plugin that provides this adapter to `plugins:`."
+        )
+    return None
+
+
+@validator("check_causal_lm_evals")
+def _causal_lm_evals(data: Mapping[str, Any]) -> tuple[str, str] | None:
+    if data.get("do_causal_lm_eval") and data.get("eval_sample_packing"):
+        return "eval_sample_packing", (
+            "do_causal_lm_eval is enabled, eval_sample_packing must be set to False"
+        )
+    metrics = data.get("eval_causal_lm_metrics")
+    if metrics and not isinstance(metrics, list):
+        return "eval_causal_lm_metrics", "eval_causal_lm_metrics must be a list"
+    return None
