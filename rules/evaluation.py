@@ -999,7 +999,8 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
     ## What it does
     Reports `evals_per_epoch` without evaluation data (no `val_set_size`, no
     `test_datasets`), and `evals_per_epoch` x `num_epochs` of 1 or less, where Axolotl sets no
-    evaluation at all instead of one at the end.
+    evaluation at all instead of one at the end. `evals_per_epoch: null` or `0` asks for no
+    cadence and is not reported.
 
     ## Why is this bad?
     The config looks as if it evaluates, but the run never does: overfitting goes unseen and
@@ -1030,6 +1031,8 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
     if not config.has("evals_per_epoch") or config.has("eval_steps"):
         return
     per_epoch = config.number("evals_per_epoch")
+    if not per_epoch:
+        return  # null or 0 asks for no evaluation cadence, which is what happens
     epochs = config.number("num_train_epochs")
     if not config.has_eval_data():
         yield Finding(
@@ -1038,7 +1041,7 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
             f"data: set `{config.key('val_size')}` or `{config.key('eval_dataset')}`",
             config.span("evals_per_epoch"),
         )
-    elif per_epoch and epochs and per_epoch * epochs <= 1:
+    elif epochs and per_epoch * epochs <= 1:
         written = format_value(config.value("num_train_epochs"))
         yield Finding(
             f"`evals_per_epoch: {format_value(config.value('evals_per_epoch'))}` over {written} "
