@@ -526,7 +526,7 @@ def eval_never_runs(context: Context) -> Iterator[Finding]:
     )
 
 
-@rule("EL408", "no-intermediate-checkpoint", "info")
+@rule("EL408", "no-intermediate-checkpoint", "info", opt_in=True)
 def no_intermediate_checkpoint(context: Context) -> Iterator[Finding]:
     """`save_steps` at or beyond the end of training: only the final checkpoint is saved.
 
