@@ -86,7 +86,8 @@ def learning_rate_out_of_range(context: Context) -> Iterator[Finding]:
         side = "above"
     yield Finding(
         f"{written} is {side} the {format_value(low)}-{format_value(high)} range for "
-        f"{_run_phrase(context, band, parameters)} (typical {format_value(typical)}): "
+        f"{_run_phrase(context, band, parameters if side == 'above' else None)} "
+        f"(typical {format_value(typical)}): "
         f"{effect}; use {format_value(typical)}. To keep it on purpose, add "
         f"`# epochlint: disable=EL301` above the line, or set the band in the configuration "
         f"(`guidelines.{_table(context)}`)",

@@ -312,3 +312,22 @@ def test_trls_lora_without_regret_recipe_gets_no_warning() -> None:
     result = lint(HF_LORA_WITHOUT_REGRET, dataset_size=100_000)
     warned = [d.rule for d in result.diagnostics if d.rule in LENGTH_AND_RATE]
     assert [only(result, code).severity for code in warned] == [Severity.INFO] * len(warned)
+
+
+@pytest.mark.parametrize(
+    ("name", "parameters"),
+    [
+        ("HuggingFaceTB/SmolLM2-135M", 135e6),
+        ("Qwen/Qwen2.5-0.5B-Instruct", 0.5e9),
+        ("HuggingFaceTB/SmolLM2-1.7B", 1.7e9),
+        ("stabilityai/stablelm-2-1_6b", 1.6e9),
+        ("meta-llama/Llama-3.1-70B", 70e9),
+        ("Qwen/Qwen3-30B-A3B", 30e9),  # the total, not the active parameters
+        ("mistralai/Mixtral-8x7B-v0.1", None),  # 8x7B is not a size this reads
+        ("gpt2", None),
+    ],
+)
+def test_the_model_size_is_read_from_the_name(name: str, parameters: float | None) -> None:
+    from epochlint.facts.model import parameters_in_name
+
+    assert parameters_in_name(name) == parameters

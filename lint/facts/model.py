@@ -14,14 +14,18 @@ import re
 from pathlib import Path
 from typing import Any
 
-# A size in a model name: a number followed by M or B, not part of a longer word or number.
-_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)([MmBb])(?![A-Za-z0-9])")
+# A size in a model name: a number followed by M or B, not part of a longer word or number
+# (`stablelm-2-1_6b` writes 1.6B with an underscore).
+_SIZE = re.compile(r"(?<![\w.])(\d+(?:[._]\d+)?)([MmBb])(?![A-Za-z0-9])")
 _UNIT = {"m": 1e6, "b": 1e9}
 
 
 def parameters_in_name(name: str) -> float | None:
     """The parameter count a model name states (`SmolLM2-1.7B-Instruct` is 1.7e9)."""
-    sizes = [float(number) * _UNIT[unit.lower()] for number, unit in _SIZE.findall(name)]
+    sizes = [
+        float(number.replace("_", ".")) * _UNIT[unit.lower()]
+        for number, unit in _SIZE.findall(name)
+    ]
     return max(sizes) if sizes else None
 
 
