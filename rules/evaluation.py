@@ -532,6 +532,8 @@ def no_intermediate_checkpoint(context: Context) -> Iterator[Finding]:
 
     ## What it does
     Reports a steps save schedule that saves nothing before the last step.
+    Opt-in (`--extend-select EL408`): most official examples save only at the end of a short
+    run on purpose, so it is outside the default selection.
 
     ## Why is this bad?
     A crash, a preemption or an overfit end leaves no earlier checkpoint to resume from or to
