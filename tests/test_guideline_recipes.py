@@ -10,6 +10,7 @@ there.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,8 @@ RECIPES = [
         llamafactory("meta-llama/Meta-Llama-3-8B-Instruct", "full", 3.0, 1e-5, 1, 2),
         1_091,
     ),
+    # Zephyr-7B-beta SFT: full fine-tuning, 1 epoch at 2e-5 on ultrachat_200k.
+    ("zephyr-full-sft", llamafactory("mistralai/Mistral-7B-v0.1", "full", 1, 2e-5, 1, 16), 207_865),
     # Zephyr-7B QLoRA SFT (alignment-handbook): 1 epoch at 2e-4 on ultrachat_200k.
     ("zephyr-qlora-sft", llamafactory("mistralai/Mistral-7B-v0.1", "qlora", 1, 2e-4), 207_865),
     # Raschka's LoRA experiments: Llama 2 7B, 1 epoch at 3e-4 on Alpaca (50k).
@@ -127,6 +130,9 @@ RECIPES = [
 ]
 
 
+CONFIG = {recipe: config for recipe, config, _ in RECIPES}
+
+
 @pytest.mark.parametrize(("recipe", "config", "rows"), RECIPES, ids=[r[0] for r in RECIPES])
 def test_a_published_recipe_gets_no_length_or_learning_rate_warning(
     recipe: str, config: str, rows: int
@@ -141,17 +147,17 @@ def test_a_published_recipe_gets_no_length_or_learning_rate_warning(
 
 
 def test_three_epochs_of_full_fine_tuning_is_info_naming_both_ranges() -> None:
-    finding = only(lint(RECIPES[0][1], dataset_size=52_002), "EL201")
+    finding = only(lint(CONFIG["alpaca"], dataset_size=52_002), "EL201")
     assert finding.severity == Severity.INFO
     assert finding.message == (
         "`num_train_epochs: 3` is above the 1-2 epochs the guide recommends for full "
         "fine-tuning on 52,002 rows (large); 1-3 is common in published recipes; use 2"
     )
-    assert exit_code([lint(RECIPES[0][1], dataset_size=52_002)]) == EXIT_CLEAN
+    assert exit_code([lint(CONFIG["alpaca"], dataset_size=52_002)]) == EXIT_CLEAN
 
 
 def test_one_epoch_of_qlora_on_large_data_is_info() -> None:
-    finding = only(lint(RECIPES[3][1], dataset_size=207_865), "EL202")
+    finding = only(lint(CONFIG["zephyr-qlora-sft"], dataset_size=207_865), "EL202")
     assert finding.severity == Severity.INFO
     assert "the 2-3 epochs the guide recommends for QLoRA on 207,865 rows (large)" in (
         finding.message
@@ -176,12 +182,33 @@ def test_limas_fifteen_epochs_on_a_thousand_rows_still_warn() -> None:
     assert finding.fix is not None and finding.fix.edits[0].value == 2
 
 
-def test_a_long_distillation_run_is_kept_with_a_suppression_comment() -> None:
-    # s1: Qwen2.5-32B, full fine-tuning, 5 epochs at 1e-5 on 1,000 reasoning traces, on purpose.
-    config = llamafactory("Qwen/Qwen2.5-32B-Instruct", "full", 5, 1e-5, 1, 1)
-    assert only(lint(config, dataset_size=1_000), "EL201").severity == Severity.WARNING
-    kept = config.replace("num_train_epochs: 5", "num_train_epochs: 5  # epochlint: disable=EL201")
-    assert "EL201" not in [d.rule for d in lint(kept, dataset_size=1_000).diagnostics]
+DISTILLATION = [
+    # s1: Qwen2.5-32B, 5 epochs at 1e-5 on 1,000 reasoning traces.
+    ("s1", llamafactory("Qwen/Qwen2.5-32B-Instruct", "full", 5, 1e-5, 1, 1), 1_000),
+    # OpenR1-Distill-7B: 5 epochs at 4e-5 on Mixture-of-Thoughts.
+    ("openr1-distill", llamafactory("Qwen/Qwen2.5-Math-7B", "full", 5, 4e-5, 1, 8), 349_317),
+    # OlympicCoder-7B: 10 epochs at 4e-5 on CodeForces chain-of-thought.
+    ("olympiccoder", llamafactory("Qwen/Qwen2.5-Coder-7B-Instruct", "full", 10, 4e-5), 100_000),
+]
+
+
+@pytest.mark.parametrize(
+    ("recipe", "config", "rows"), DISTILLATION, ids=[r[0] for r in DISTILLATION]
+)
+def test_a_long_distillation_run_warns_and_is_kept_with_a_suppression_comment(
+    recipe: str, config: str, rows: int
+) -> None:
+    # These recipes train longer than published SFT recipes on purpose: the warning stays, and
+    # says how to keep the value; the learning rate is within the band.
+    result = lint(config, dataset_size=rows)
+    finding = only(result, "EL201")
+    assert finding.severity == Severity.WARNING
+    assert "To keep it on purpose, add `# epochlint: disable=EL201`" in finding.message
+    assert "EL301" not in [d.rule for d in result.diagnostics]
+    epochs = re.search(r"num_train_epochs: \d+", config)
+    assert epochs is not None
+    kept = config.replace(epochs.group(), epochs.group() + "  # epochlint: disable=EL201")
+    assert "EL201" not in [d.rule for d in lint(kept, dataset_size=rows).diagnostics]
 
 
 def test_a_small_models_full_fine_tuning_rate_is_warned_only_above_1e_3() -> None:
@@ -238,6 +265,12 @@ def test_ppo_is_not_checked() -> None:
     config = llamafactory("meta-llama/Llama-2-7b-hf", "lora", 20, 1e-2, "ppo")
     rules = [d.rule for d in lint(config, dataset_size=1_000).diagnostics]
     assert not set(rules) & set(LENGTH_AND_RATE)
+    # The same numbers on SFT are far outside both tables.
+    sft = [
+        d.rule
+        for d in lint(config.replace("stage: ppo", "stage: sft"), dataset_size=1_000).diagnostics
+    ]
+    assert {"EL201", "EL301"} <= set(sft)
 
 
 def test_pretraining_epochs_are_not_checked() -> None:
@@ -331,3 +364,11 @@ def test_the_model_size_is_read_from_the_name(name: str, parameters: float | Non
     from epochlint.facts.model import parameters_in_name
 
     assert parameters_in_name(name) == parameters
+
+
+def test_axolotl_grpo_is_not_checked() -> None:
+    # GRPO recipes: steps come from generation; 1e-6 to 2e-5 over however many epochs.
+    grpo = AXOLOTL_LORA.replace("num_epochs: 1", "num_epochs: 12").replace(
+        "learning_rate: 0.0002", "learning_rate: 0.000001\nrl: grpo"
+    )
+    assert not [d for d in lint(grpo, dataset_size=1_000).diagnostics if d.rule in LENGTH_AND_RATE]
