@@ -40,7 +40,11 @@ def unified_diff(outcome: FixOutcome) -> str:
 
 
 def fix_files(
-    per_path: list[tuple[str, Settings]], stdin_filename: str | None, diff: bool, only_safe: bool
+    per_path: list[tuple[str, Settings]],
+    stdin_filename: str | None,
+    diff: bool,
+    only_safe: bool,
+    info_fixes: bool = False,
 ) -> tuple[list[FileResult], str | None, int]:
     """Fix each run of consecutive files that share settings (usually all of them at once);
     return the final lint results, the closing lines and the exit status."""
@@ -54,7 +58,9 @@ def fix_files(
         while end < len(per_path) and per_path[end][1] == settings:
             end += 1
         group = tuple(path for path, _ in per_path[index:end])
-        found, footer, group_status = run_fixes(group, settings, stdin_filename, diff, only_safe)
+        found, footer, group_status = run_fixes(
+            group, settings, stdin_filename, diff, only_safe, info_fixes
+        )
         results.extend(found)
         footers.append(footer)
         status = max(status, group_status)
@@ -68,6 +74,7 @@ def run_fixes(
     stdin_filename: str | None,
     diff: bool,
     only_safe: bool,
+    info_fixes: bool = False,
 ) -> tuple[list[FileResult], str, int]:
     """Fix every path; return the final lint results, the closing line and the exit status."""
     results: list[FileResult] = []
@@ -86,7 +93,7 @@ def run_fixes(
             if stdin_data is not None and not diff:
                 sys.stdout.buffer.write(stdin_data)  # a filter passes on what it cannot fix
             continue
-        outcome = fix_source(source, settings, only_safe)
+        outcome = fix_source(source, settings, only_safe, info_fixes)
         result = outcome.result or check_source(source, settings)
         if outcome.refused is not None and outcome.applied:
             click.echo(f"{source.path}: not fixed: {outcome.refused}", err=True)

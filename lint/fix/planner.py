@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from epochlint.diagnostic import Diagnostic, EditOp
+from epochlint.diagnostic import Diagnostic, EditOp, Severity
 from epochlint.dialects import default
 from epochlint.dialects.base import Dialect
 from epochlint.engine import FileResult, check_source
@@ -52,12 +52,18 @@ def placed_edit(
     return KeyEdit(op, key, value, new_key, after, dialect.section_of(key))
 
 
-def wanted(diagnostic: Diagnostic, only_safe: bool) -> bool:
+def wanted(diagnostic: Diagnostic, only_safe: bool, info_fixes: bool = False) -> bool:
+    """Whether --fix applies this finding's fix: only findings that fail the run (warnings and
+    errors), an info finding's only with --info-fixes; only safe fixes with --only-safe."""
     fix = diagnostic.fix
-    return fix is not None and (fix.safety == "safe" or not only_safe)
+    if fix is None or (diagnostic.severity == Severity.INFO and not info_fixes):
+        return False
+    return fix.safety == "safe" or not only_safe
 
 
-def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> FixOutcome:
+def fix_source(
+    source: Source, settings: Settings, only_safe: bool = False, info_fixes: bool = False
+) -> FixOutcome:
     outcome = FixOutcome(source, source.text)
     result = check_source(source, settings)
     if result.document is None:
@@ -66,7 +72,7 @@ def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> F
         return outcome
     dialect = result.config.dialect if result.config else default()
     for _ in range(MAX_ROUNDS):
-        todo = [d for d in result.diagnostics if wanted(d, only_safe)]
+        todo = [d for d in result.diagnostics if wanted(d, only_safe, info_fixes)]
         todo = [d for d in todo if not any(d == failed for failed, _ in outcome.failed)]
         # Safe fixes first: a rename (EL101) must land before a suggestion sets the same key.
         todo.sort(key=lambda d: (d.fix is None or d.fix.safety != "safe", d.line, d.column))
