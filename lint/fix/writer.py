@@ -177,8 +177,10 @@ def _open_regular(target: str) -> int | None:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer.
         fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as error:
+        raise WriteError(f"cannot open the file: {_reason(error)}") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         return None
@@ -202,6 +204,8 @@ def _acquire(fd: int, deadline: float) -> None:
 @contextmanager
 def locked(path: str) -> Iterator[LockedFile | None]:
     """Hold the lock on the regular file `path` names (None: no such regular file to lock).
+
+    Raises WriteError when the file exists but cannot be opened, or the lock is not granted.
 
     The lock belongs to the file, not the name: when another run replaced the file while
     this one waited, the new file is locked instead.
