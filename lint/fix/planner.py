@@ -81,11 +81,11 @@ def _identity(diagnostic: Diagnostic) -> tuple[str, str]:
 
 
 def _next_fix(
-    result: FileResult, only_safe: bool, given_up: set[tuple[str, str]]
+    result: FileResult, only_safe: bool, tried: set[tuple[str, str]]
 ) -> Diagnostic | None:
     """Safe before suggested (a rename lands before a suggestion sets the same key); fixes of
     errors before the others; then in file order."""
-    todo = [d for d in result.diagnostics if wanted(d, only_safe) and _identity(d) not in given_up]
+    todo = [d for d in result.diagnostics if wanted(d, only_safe) and _identity(d) not in tried]
     return min(
         todo,
         key=lambda d: (
@@ -141,9 +141,9 @@ def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> F
         outcome.refused = "the file does not parse, so it is not fixed"
         return outcome
     keys = dict(result.config.dialect.keys) if result.config else {}
-    given_up: set[tuple[str, str]] = set()
+    tried: set[tuple[str, str]] = set()  # a finding's fix is tried once
     for _ in range(MAX_FIXES):
-        diagnostic = _next_fix(result, only_safe, given_up)
+        diagnostic = _next_fix(result, only_safe, tried)
         if diagnostic is None:
             break
         assert diagnostic.fix is not None
@@ -151,7 +151,11 @@ def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> F
             text = apply_edits(outcome.text, [_key_edit(e, keys) for e in diagnostic.fix.edits])
         except EditError as error:
             outcome.failed.append((diagnostic, str(error)))
-            given_up.add(_identity(diagnostic))
+            tried.add(_identity(diagnostic))
+            continue
+        if text == outcome.text:
+            outcome.failed.append((diagnostic, "the fix would change nothing in the file"))
+            tried.add(_identity(diagnostic))
             continue
         fixed = check_source(replace(source, text=text), settings)
         if fixed.document is None:
@@ -160,10 +164,11 @@ def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> F
         reason = _unsafe(diagnostic, result, fixed)
         if reason is not None:
             outcome.failed.append((diagnostic, reason))
-            given_up.add(_identity(diagnostic))
+            tried.add(_identity(diagnostic))
             continue
         outcome.text, result = text, fixed
         outcome.applied.append(diagnostic)
+        tried.add(_identity(diagnostic))  # if still reported, `_recurring` refuses the file
     outcome.result = result
     if outcome.refused is None:
         outcome.refused = _recurring(outcome, result)
