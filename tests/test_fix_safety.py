@@ -23,9 +23,9 @@ from epochlint.engine import FileResult, check_source
 from epochlint.fix import planner
 from epochlint.fix.edit import KeyEdit, apply_edits
 from epochlint.fix.planner import FixOutcome, fix_source, schedule_changes
+from epochlint.reading.source import Source, decode, read_file
 from epochlint.records import replace
 from epochlint.settings import Settings
-from epochlint.source import Source, decode, read_file
 
 DEPRECATED_STRATEGY = """\
 model_name_or_path: meta-llama/Llama-3.1-8B-Instruct

@@ -173,7 +173,7 @@ def test_new_training_key_lands_at_the_end_of_the_train_section() -> None:
 
 
 def test_new_eval_key_lands_after_the_commented_out_eval_examples() -> None:
-    result = apply_edits(LF_CONFIG, [KeyEdit("set", "val_size", 0.05)])
+    result = apply_edits(LF_CONFIG, [KeyEdit("set", "val_size", 0.05, section="eval")])
     assert lines_after(result, "### eval") == [
         "# val_size: 0.1",
         "# eval_strategy: steps",
@@ -182,7 +182,7 @@ def test_new_eval_key_lands_after_the_commented_out_eval_examples() -> None:
 
 
 def test_new_output_key_lands_in_the_output_section_before_the_blank_line() -> None:
-    result = apply_edits(LF_CONFIG, [KeyEdit("set", "save_total_limit", 3)])
+    result = apply_edits(LF_CONFIG, [KeyEdit("set", "save_total_limit", 3, section="output")])
     assert (
         "report_to: none  # choices: [none, wandb, tensorboard]\nsave_total_limit: 3\n\n" in result
     )
@@ -277,7 +277,7 @@ def test_crlf_file_stays_crlf_everywhere() -> None:
         text,
         [
             KeyEdit("set", "learning_rate", 5e-6),
-            KeyEdit("set", "val_size", 0.1),
+            KeyEdit("set", "val_size", 0.1, section="eval"),
             KeyEdit("set", "lora_target", ["q_proj", "o_proj"]),
             KeyEdit("remove", "save_steps"),
         ],

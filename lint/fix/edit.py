@@ -22,10 +22,10 @@ from typing import Any, Literal
 
 import yaml
 
-from epochlint.document import OmegaConfLoader, PyYAMLLoader
 from epochlint.fix import EditError
 from epochlint.fix.render import STR_TAG, check_writable, format_scalar, render_entry, render_key
 from epochlint.fix.render import render_value as _format_value
+from epochlint.reading.document import OmegaConfLoader, PyYAMLLoader
 from epochlint.records import record
 
 __all__ = ["EditError", "KeyEdit", "apply_edits", "format_scalar"]
@@ -37,7 +37,8 @@ class KeyEdit:
     key: str
     value: Any = None
     new_key: str | None = None
-    after: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()  # keys a new key goes after, the first one present wins
+    section: str | None = None  # else the `### section` block it goes at the end of
 
 
 # --------------------------------------------------------------------------------------
@@ -369,101 +370,6 @@ def _eol_comment(text: str, node: Any, line_start: int) -> str:
 
 _SECTION_HEADER = re.compile(r"^#{2,}[ \t]*([A-Za-z]+)")
 
-_SECTION_KEYS: dict[str, frozenset[str]] = {
-    "model": frozenset(
-        {
-            "model_name_or_path",
-            "adapter_name_or_path",
-            "trust_remote_code",
-            "quantization_bit",
-            "quantization_method",
-            "flash_attn",
-            "use_unsloth",
-            "image_max_pixels",
-            "video_max_pixels",
-        }
-    ),
-    "method": frozenset(
-        {"stage", "do_train", "finetuning_type", "deepspeed", "pref_beta", "pref_loss"}
-    ),
-    "dataset": frozenset(
-        {
-            "dataset",
-            "dataset_dir",
-            "template",
-            "cutoff_len",
-            "max_samples",
-            "overwrite_cache",
-            "preprocessing_num_workers",
-            "dataloader_num_workers",
-            "packing",
-            "streaming",
-            "buffer_size",
-            "mix_strategy",
-            "tokenized_path",
-        }
-    ),
-    "output": frozenset(
-        {"output_dir", "overwrite_output_dir", "plot_loss", "report_to", "run_name"}
-    ),
-    "train": frozenset(
-        {
-            "num_train_epochs",
-            "max_steps",
-            "learning_rate",
-            "gradient_accumulation_steps",
-            "per_device_train_batch_size",
-            "weight_decay",
-            "max_grad_norm",
-            "optim",
-            "bf16",
-            "fp16",
-            "tf32",
-            "seed",
-            "ddp_timeout",
-            "resume_from_checkpoint",
-            "gradient_checkpointing",
-        }
-    ),
-    "eval": frozenset(
-        {
-            "val_size",
-            "per_device_eval_batch_size",
-            "load_best_model_at_end",
-            "metric_for_best_model",
-            "greater_is_better",
-            "do_eval",
-            "compute_accuracy",
-        }
-    ),
-}
-
-_SECTION_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("eval_", "eval"),
-    ("early_stopping", "eval"),
-    ("save_", "output"),
-    ("logging_", "output"),
-    ("warmup", "train"),
-    ("lr_", "train"),
-    ("lora_", "method"),
-    ("freeze_", "method"),
-)
-
-
-def section_keys() -> dict[str, frozenset[str]]:
-    """The keys of each `### <section>` of a LLaMA-Factory example config."""
-    return _SECTION_KEYS
-
-
-def _section_for_key(key: str) -> str | None:
-    for section, keys in section_keys().items():
-        if key in keys:
-            return section
-    for prefix, section in _SECTION_PREFIXES:
-        if key.startswith(prefix):
-            return section
-    return None
-
 
 def _section_insert_point(text: str, entries: Sequence[_Entry], section: str) -> int | None:
     """End of the `### <section>` block: after its last entry, else its last line."""
@@ -505,9 +411,8 @@ def _insert_point(text: str, entries: Sequence[_Entry], edit: KeyEdit) -> int:
         entry = _find(entries, neighbour)
         if entry is not None:
             return _entry_end(text, entries, entry)
-    section = _section_for_key(edit.key)
-    if section is not None:
-        found = _section_insert_point(text, entries, section)
+    if edit.section is not None:
+        found = _section_insert_point(text, entries, edit.section)
         if found is not None:
             return found
     if entries:
