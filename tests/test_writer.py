@@ -192,3 +192,20 @@ def test_a_group_member_edits_in_place_and_the_owner_stays(open_folder: Path) ->
     info = path.stat()
     assert path.read_bytes() == AFTER
     assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (4321, 8765, 0o664)
+
+
+@pytest.mark.skipif(not ROOT, reason="running as another user needs root (setpriv)")
+def test_a_folder_that_takes_no_new_file_gets_an_in_place_write(open_folder: Path) -> None:
+    path = open_folder / "train.yaml"
+    path.write_bytes(BEFORE)
+    os.chown(path, NOBODY, NOBODY)
+    inode = path.stat().st_ino
+    os.chmod(open_folder, 0o755)  # root's folder: nobody may not create the temporary file
+    code = (
+        "from epochlint.fix.writer import write_atomic\n"
+        f"write_atomic({str(path)!r}, {AFTER!r}, {BEFORE!r})\n"
+    )
+    done = _as_user(NOBODY, NOBODY, code, open_folder)
+    assert done.returncode == 0, done.stderr
+    assert path.read_bytes() == AFTER and path.stat().st_ino == inode
+    assert sorted(p.name for p in open_folder.iterdir()) == ["train.yaml"]
