@@ -183,6 +183,41 @@ def test_concurrent_fixes_of_one_file_lose_no_update(tmp_path: Path) -> None:
     assert not lost, lost[:3]
 
 
+@pytest.mark.slow
+def test_fix_and_recommend_apply_at_once_never_both_claim_a_lost_change(tmp_path: Path) -> None:
+    """recommend --apply and --fix both change `warmup_steps`: whichever writes second either
+    works on what the first wrote or says the file changed; a success is always on disk."""
+    environment = {key: value for key, value in os.environ.items() if key != "GITHUB_ACTIONS"}
+    environment["XDG_CACHE_HOME"] = str(tmp_path / ".cache")
+    path = tmp_path / "train.yaml"
+    config = CONFIG.replace("num_train_epoch:", "num_train_epochs:")
+    pinned = ["--transformers-version", "5.8.0"]
+    problems = []
+    for round_number in range(20):
+        path.write_text(config)
+        commands = [
+            [EPOCHLINT, "--fix", "train.yaml", *pinned],
+            [EPOCHLINT, "recommend", "--apply", "train.yaml", *pinned],
+        ]
+        runs = [
+            subprocess.Popen(
+                command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, preexec_fn=_limits,
+            )
+            for command in commands
+        ]  # fmt: skip
+        outputs = [process.communicate(timeout=SECONDS)[0].decode() for process in runs]
+        fixed, recommended = (process.returncode for process in runs)
+        text = path.read_text()
+        if fixed == 0 and "warmup_steps" in text:
+            problems.append((round_number, "--fix succeeded, its removal is lost", outputs))
+        if recommended == 0 and "early_stopping_steps: 2" not in text:
+            problems.append((round_number, "recommend succeeded, its keys are lost", outputs))
+        if recommended != 0 and "the file changed while epochlint" not in outputs[1]:
+            problems.append((round_number, "recommend failed for another reason", outputs))
+    assert not problems, problems[:3]
+
+
 # --------------------------------------------------------------------------------------
 # a file you may not write is not written, even in a folder you may write
 # --------------------------------------------------------------------------------------
