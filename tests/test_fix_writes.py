@@ -98,6 +98,25 @@ def test_a_filter_that_cannot_fix_passes_its_input_on(data: bytes, tmp_path: Pat
     assert done.stdout == data, done.stderr.decode(errors="replace")[-2000:]
 
 
+def test_a_filter_passes_on_input_too_large_to_fix_in_bounded_memory(tmp_path: Path) -> None:
+    """600 MB through `--fix -` within a 400 MB address space: passed on in chunks."""
+    size = 600_000_000
+
+    def small() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (400_000_000, 400_000_000))
+
+    done = subprocess.run(
+        ["bash", "-c", f"head -c {size} /dev/zero | {EPOCHLINT} --fix - | wc -c"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=SECONDS,
+        preexec_fn=small,
+        check=False,
+    )
+    assert done.stdout.strip() == str(size).encode(), done.stderr[-2000:]
+    assert b"far larger than a training config" in done.stderr
+
+
 def test_a_filter_passes_its_input_on_after_an_internal_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

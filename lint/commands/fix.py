@@ -7,6 +7,7 @@ standard error, so `epochlint --fix - < a.yaml > b.yaml` works like a filter.
 from __future__ import annotations
 
 import difflib
+import shutil
 import sys
 from contextlib import nullcontext
 
@@ -23,7 +24,15 @@ from epochlint.engine import (
 )
 from epochlint.fix.planner import FixOutcome, fix_source
 from epochlint.fix.writer import WriteError, locked
-from epochlint.reading.source import Source, SourceError, UnreadablePath, decode, encode, read_file
+from epochlint.reading.source import (
+    MAX_CONFIG_BYTES,
+    Source,
+    SourceError,
+    UnreadablePath,
+    decode,
+    encode,
+    read_file,
+)
 from epochlint.records import record
 from epochlint.settings import Settings
 
@@ -96,7 +105,9 @@ def _fix_stdin(
 ) -> FileResult:
     """`--fix -` is a filter, and a filter keeps its input: whatever fails (unreadable input,
     a refused fix, an internal error), standard output gets the input unchanged."""
-    data = sys.stdin.buffer.read()
+    # One byte past the limit tells a config from input too large to parse, which is then
+    # passed on in chunks: memory stays bounded however long the input is.
+    data = sys.stdin.buffer.read(MAX_CONFIG_BYTES + 1)
     passed_on = False
     try:
         try:
@@ -112,6 +123,7 @@ def _fix_stdin(
     finally:
         if not passed_on and not diff:
             sys.stdout.buffer.write(data)
+            shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)
             sys.stdout.buffer.flush()
 
 
