@@ -370,3 +370,11 @@ main.add_command(recommend_command)
 from epochlint.guardcommand import guard_command  # noqa: E402
 
 main.add_command(guard_command)
+
+from epochlint.schemacommand import schema_command  # noqa: E402
+
+main.add_command(schema_command)
+
+from epochlint.servercommand import server_command  # noqa: E402
+
+main.add_command(server_command)
