@@ -11,8 +11,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-
 from conftest import CORPUS
+from readme_snippets import runnable
+
 from epochlint.diagnostic import Severity
 from epochlint.dialects import detect
 from epochlint.document import parse
@@ -21,7 +22,6 @@ from epochlint.engine import check_source
 from epochlint.settings import Settings
 from epochlint.source import read_file
 from epochlint.training import load_schema
-from readme_snippets import runnable
 
 DIALECTS = ("llamafactory", "axolotl", "hf")
 # The rules whose verdicts the schema expresses: unknown keys, wrong types, invalid choices.
