@@ -22,11 +22,10 @@ import pytest
 pytest.importorskip("pygls", reason="the lsp extra is not installed (pip install -e '.[lsp]')")
 pytest_lsp = pytest.importorskip("pytest_lsp", reason="pytest-lsp is not installed")
 
+from lsp_client import EditorClient, editor_client  # noqa: E402
 from lsprotocol import types  # noqa: E402
 from pygls.exceptions import JsonRpcException  # noqa: E402
-from pygls.protocol import default_converter  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # noqa: E402
 from readme_snippets import (  # noqa: E402
     helix_command,
     jetbrains_command,
@@ -43,34 +42,6 @@ TIMEOUT = 20  # seconds for one answer from the server; a check takes millisecon
 def test_the_readme_snippets_start_the_same_server() -> None:
     commands = [vscode_command(), neovim_command(), helix_command(), jetbrains_command()]
     assert all(command == ["epochlint", "server"] for command in commands), commands
-
-
-class EditorClient(LanguageClient):
-    """The test client, also keeping what an editor keeps: the document version each
-    diagnostics notification was for, and the server's file-watching registrations."""
-
-    def __init__(self) -> None:
-        super().__init__(converter_factory=default_converter)
-        self.published_versions: dict[str, int | None] = {}
-        self.registrations: list[types.Registration] = []
-
-
-def _published(client: EditorClient, params: types.PublishDiagnosticsParams) -> None:
-    client.diagnostics[params.uri] = params.diagnostics
-    client.published_versions[params.uri] = params.version
-
-
-def _registered(client: EditorClient, params: types.RegistrationParams) -> None:
-    client.registrations.extend(params.registrations)
-
-
-def editor_client() -> EditorClient:
-    client = EditorClient()
-    features = dict(DEFAULT_CLIENT_FEATURES)
-    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _published
-    features[types.CLIENT_REGISTER_CAPABILITY] = _registered
-    register_lsp_features(client, features)
-    return client
 
 
 @pytest.fixture

@@ -31,15 +31,20 @@ def _deprecation(note: dict[str, Any]) -> str:
         instead = f"use {note['replacement']}"
     else:
         instead = "remove it"
-    when = f" (removed in transformers {note['removed_in']})" if note.get("removed_in") else ""
-    return f"Deprecated{when}: {instead}."
+    when = []
+    if note.get("deprecated_in"):
+        when.append(f"deprecated in transformers {note['deprecated_in']}")
+    if note.get("removed_in"):
+        when.append(f"removed in transformers {note['removed_in']}")
+    return f"{', '.join(when).capitalize() or 'Deprecated'}: {instead}."
 
 
 def _property(schema: dict[str, Any], deprecated: dict[str, Any] | None) -> dict[str, Any]:
     exported = {keyword: schema[keyword] for keyword in KEYWORDS if keyword in schema}
     if deprecated is not None:
+        # In the help only: whether the key is refused depends on the transformers version,
+        # which the schema cannot know (EL104 checks it against the installed one).
         message = _deprecation(deprecated)
-        exported["deprecationMessage"] = message
         exported["description"] = " ".join(filter(None, [message, exported.get("description")]))
     return exported
 
