@@ -214,7 +214,11 @@ async def test_diagnostics_fixes_hover_and_edits_follow(
     assert unknown.severity == types.DiagnosticSeverity.Error
     assert unknown.source == "epochlint"
     assert unknown.code_description is not None
-    assert unknown.code_description.href.endswith("/docs/rules/EL101.md")
+    for diagnostic in diagnostics:  # each links to its rule's page in this repository
+        assert diagnostic.code_description is not None
+        link = diagnostic.code_description.href
+        assert link.endswith(f"/docs/rules/{diagnostic.code}.md")
+        assert (EXAMPLE.parents[1] / link.split("/blob/main/")[1]).is_file()
     epochs = next(d for d in diagnostics if d.code == "EL201")
     assert epochs.severity == types.DiagnosticSeverity.Warning
     assert "1,200 rows" in epochs.message
