@@ -69,7 +69,10 @@ def check_text(path: str, text: str, settings: Settings) -> FileResult:
         source = decode(data, path, real_path=path)
     except SourceError as error:
         return undecodable(path, error, settings)
-    return check_source(source, settings)
+    try:
+        return check_source(source, settings)
+    except (RecursionError, MemoryError) as error:  # as `epochlint check` reports them
+        return FileResult(path, error=str(error) or type(error).__name__)
 
 
 def fix_one(result: FileResult, diagnostic: Diagnostic, settings: Settings) -> str | None:
