@@ -77,10 +77,11 @@ def test_hover_on_an_axolotl_schedule_key_shows_the_plan(tmp_path: Path) -> None
         "micro_batch_size: 4\ngradient_accumulation_steps: 2\nnum_epochs: 3\n"
         "learning_rate: 0.0002\n"
     )
-    configs = OpenConfigs(tmp_path)
+    configs = OpenConfigs(tmp_path.parent, tmp_path)
     opened = configs.open(config.as_uri(), config, text, 1)
     result = configs.check(opened)
     assert result is not None and result.dialect == "axolotl" and opened.settings is not None
+    assert opened.settings.root == tmp_path  # the innermost workspace folder holding it
     plan = hover_markdown(result, opened.settings, "num_epochs")
     assert plan is not None
     assert "rows: 4,000 (comment)" in plan

@@ -53,9 +53,17 @@ class OpenConfig:
 class OpenConfigs:
     """The open configs by URI, and the checking of their current text."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root  # where relative dataset_dir paths start when no setting says
+    def __init__(self, *folders: Path) -> None:
+        # The editor's workspace folders: relative dataset_dir paths start from the one that
+        # holds the config (where `llamafactory-cli train` is run) when no `root` setting says.
+        self.folders = folders
         self.by_uri: dict[str, OpenConfig] = {}
+
+    def root_for(self, path: Path) -> Path:
+        holding = [folder for folder in self.folders if path.is_relative_to(folder)]
+        if holding:
+            return max(holding, key=lambda folder: len(folder.parts))
+        return self.folders[0] if self.folders else Path.cwd()
 
     def open(self, uri: str, path: Path, text: str, version: int | None) -> OpenConfig:
         config = OpenConfig(uri, path, text, version)
@@ -85,8 +93,8 @@ class OpenConfigs:
         except SettingsError as error:
             config.settings, config.settings_error = None, str(error)
             return None
-        if settings.root is None and self.root is not None:
-            settings = replace(settings, root=self.root)
+        if settings.root is None:
+            settings = replace(settings, root=self.root_for(config.path))
         config.settings, config.settings_error = settings, None
         return settings
 

@@ -199,12 +199,13 @@ def _path(uri: str) -> Path | None:
 
 @server.feature(types.INITIALIZE)
 def initialize(params: types.InitializeParams) -> None:
-    folders = params.workspace_folders or []
-    roots = [to_fs_path(folder.uri) for folder in folders]
-    root = next((r for r in roots if r), None) or (
-        to_fs_path(params.root_uri) if params.root_uri else params.root_path
-    )
-    server.configs.root = Path(root) if root else Path.cwd()
+    uris = [folder.uri for folder in params.workspace_folders or []]
+    if not uris and params.root_uri:
+        uris = [params.root_uri]
+    folders = [to_fs_path(uri) for uri in uris]
+    if not uris and params.root_path:
+        folders = [params.root_path]
+    server.configs = OpenConfigs(*(Path(folder) for folder in folders if folder))
 
 
 @server.feature(types.INITIALIZED)
