@@ -287,6 +287,26 @@ async def test_half_typed_yaml_gets_el001_and_recovers(
 
 
 @pytest.mark.asyncio
+async def test_hostile_configs_get_el001_and_the_server_keeps_serving(
+    client: LanguageClient, workspace: Path
+) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9)
+    )
+    hostile = {
+        "nested.yaml": "num_train_epochs: " + "[" * 10000 + "]" * 10000 + "\n",
+        "bomb.yaml": "num_train_epochs: 3\n" + bomb,
+        "binary.yaml": "num_train_epochs: 3\x00\n",
+    }
+    for name, text in hostile.items():
+        (workspace / name).write_text(text, encoding="utf-8")
+        found = await Editor(client, workspace / name).open()
+        assert codes(found) == ["EL001"], name
+    editor = Editor(client, workspace / "train_lora.yaml")
+    assert codes(await editor.open()) == ["EL101", "EL201", "EL406"]
+
+
+@pytest.mark.asyncio
 async def test_a_file_that_is_not_a_training_config_gets_nothing(
     client: LanguageClient, workspace: Path
 ) -> None:
