@@ -16,12 +16,12 @@ from readme_snippets import runnable
 
 from epochlint.diagnostic import Severity
 from epochlint.dialects import detect
-from epochlint.document import parse
+from epochlint.dialects.base import load_schema
 from epochlint.editor.schema_export import shipped_path
 from epochlint.engine import check_source
+from epochlint.reading.document import parse
+from epochlint.reading.source import read_file
 from epochlint.settings import Settings
-from epochlint.source import read_file
-from epochlint.training import load_schema
 
 DIALECTS = ("llamafactory", "axolotl", "hf")
 # The rules whose verdicts the schema expresses: unknown keys, wrong types, invalid choices.

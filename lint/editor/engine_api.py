@@ -10,45 +10,39 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from epochlint.configfile import COMMAND_LINE, Configurations, Options, find_config
-from epochlint.context import Context
+from epochlint import dialects
+from epochlint.configfile import Configurations, Options, find_config
 from epochlint.diagnostic import Diagnostic, Severity, format_value
+from epochlint.dialects.base import Dialect
 from epochlint.engine import FileResult, check_source, undecodable
-from epochlint.plan import Rows
-from epochlint.rules.length import METHOD_NAMES, span_range
-from epochlint.settings import Settings, SettingsError
-from epochlint.source import SourceError, decode
-from epochlint.training import Dialect, load_schema
+from epochlint.facts import guidelines as tables
+from epochlint.reading.source import SourceError, decode
+from epochlint.settings import COMMAND_LINE, Settings, SettingsError
 
 # What the rest of epochlint.editor uses by name.
 __all__ = ["Diagnostic", "Dialect", "FileResult", "Settings", "SettingsError", "Severity"]
 
-# The dialects `--dialect` and the `dialect` setting accept, in the order help lists them.
-DIALECTS = ("llamafactory", "axolotl", "hf")
-
-
-# Whether the trainer stops at a key it does not know (LLaMA-Factory and HfArgumentParser
-# raise; Axolotl drops it silently): README, "What it checks", EL101.
-REFUSES_UNKNOWN_KEYS = {"llamafactory": True, "axolotl": False, "hf": True}
-
 
 def dialect_names() -> tuple[str, ...]:
-    return DIALECTS
-
-
-def refuses_unknown_keys(dialect: str) -> bool:
-    return REFUSES_UNKNOWN_KEYS[dialect]
+    """Every dialect epochlint knows (the registry's), as `--dialect` takes them."""
+    return dialects.names()
 
 
 def dialect_named(name: str) -> Dialect:
-    from epochlint.dialects import dialect_named as named
+    return dialects.named(name)
 
-    return named(name)
+
+def refuses_unknown_keys(name: str) -> bool:
+    """Whether the trainer stops at a key it does not know: LLaMA-Factory and HfArgumentParser
+    raise (HfArgumentParser unless the script's own dataclasses define the key); Axolotl drops
+    it (README, "What it checks", EL101)."""
+    dialect = dialects.named(name)
+    return dialect.unknown_key_effect is None or dialect.script_defines_keys
 
 
 def key_schema(name: str) -> dict[str, Any]:
     """The JSON Schema of a dialect's top-level keys, as the rules read it."""
-    return load_schema(name)
+    return dialects.named(name).schema
 
 
 def config_file_for(path: Path) -> Path | None:
@@ -81,11 +75,13 @@ def fix_one(result: FileResult, diagnostic: Diagnostic, settings: Settings) -> s
     `--fix` would write nothing."""
     if diagnostic.fix is None or result.source is None or result.config is None:
         return None
-    from epochlint.fixer import _key_edit
-    from epochlint.yamledit import EditError, apply_edits
+    from epochlint.fix.edit import EditError, apply_edits
+    from epochlint.fix.planner import placed_edit
 
-    keys = dict(result.config.dialect.keys)
-    edits = [_key_edit(edit, keys) for edit in diagnostic.fix.edits]
+    dialect = result.config.dialect
+    edits = [
+        placed_edit(dialect, e.op, e.key, e.value, e.new_key, e.field) for e in diagnostic.fix.edits
+    ]
     try:
         text = apply_edits(result.source.text, edits)
     except EditError:
@@ -102,36 +98,30 @@ def fix_all_safe(result: FileResult, settings: Settings) -> str | None:
     """The text `epochlint --fix --only-safe` would write, or None when it writes nothing."""
     if result.source is None:
         return None
-    from epochlint.fixer import fix_source
+    from epochlint.fix.planner import fix_source
 
     outcome = fix_source(result.source, settings, only_safe=True)
     return outcome.text if outcome.changed else None
 
 
-def _context(result: FileResult, settings: Settings) -> Context | None:
-    if result.document is None or result.config is None or result.plan is None:
-        return None
-    rows = result.rows or Rows(None, None)
-    return Context(result.document, result.config, result.plan, rows, settings)
-
-
 def epoch_range(result: FileResult, settings: Settings) -> str | None:
     """The guideline epochs for this N and method (what EL201 and EL202 hold the config to)."""
-    context = _context(result, settings)
-    if context is None or context.config.stage not in context.guidelines["length_stages"]:
+    config, plan, guidelines = result.config, result.plan, settings.guidelines
+    if config is None or plan is None or config.stage not in guidelines["length_stages"]:
         return None
-    low, high = context.epoch_range()
-    method = METHOD_NAMES.get(context.config.method, context.config.method)
-    return f"{span_range(low, high)} epochs ({method}, {context.tier} dataset)"
+    tier = tables.tier_of(plan.dataset_rows, guidelines)
+    low, high = tables.epoch_range(guidelines, config.method, tier)
+    method = tables.METHOD_NAMES.get(config.method, config.method)
+    return f"{tables.range_text(low, high)} epochs ({method}, {tier} dataset)"
 
 
 def learning_rate_range(result: FileResult, settings: Settings) -> str | None:
     """The guideline learning rates for the method (what EL301 holds the config to)."""
-    context = _context(result, settings)
-    if context is None or context.config.stage not in context.guidelines["learning_rate_stages"]:
+    config, guidelines = result.config, settings.guidelines
+    if config is None or config.stage not in guidelines["learning_rate_stages"]:
         return None
-    band = context.learning_rate_band()
-    method = METHOD_NAMES.get(context.config.method, context.config.method)
+    band = tables.learning_rate_band(guidelines, config.method)
+    method = tables.METHOD_NAMES.get(config.method, config.method)
     return (
         f"{format_value(band['low'])} to {format_value(band['high'])}, typically "
         f"{format_value(band['typical'])} ({method})"
@@ -140,14 +130,14 @@ def learning_rate_range(result: FileResult, settings: Settings) -> str | None:
 
 def plan_lines(result: FileResult, settings: Settings) -> list[tuple[str, str]]:
     """(label, text) lines of the schedule, as `epochlint plan` prints them."""
-    from epochlint.plancommand import describe
+    from epochlint.commands.plan import describe
 
     return describe(result, settings)
 
 
 def yaml_scalar(value: Any) -> str:
     """A value as YAML text that every loader reads back as the value (as `--fix` writes it)."""
-    from epochlint.yamledit import format_scalar
+    from epochlint.fix.render import format_scalar
 
     return format_scalar(value)
 
@@ -157,7 +147,5 @@ def written_like_training_config(text: str) -> bool:
     (so a config being typed gets its syntax error, and other broken YAML gets nothing)."""
     import re
 
-    from epochlint.dialects import AXOLOTL_KEYS, TRAINING_KEYS
-
     keys = set(re.findall(r"^([A-Za-z_][\w.-]*)[ \t]*:", text, re.MULTILINE))
-    return bool(keys & TRAINING_KEYS) or len(keys & AXOLOTL_KEYS) >= 2
+    return bool(keys & dialects.TRAINING_KEYS) or len(keys & dialects.AXOLOTL_KEYS) >= 2
