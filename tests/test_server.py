@@ -339,6 +339,10 @@ async def test_settings_and_data_changes_apply_without_reopening(
     )
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams([changed]))
     assert codes(await editor.diagnostics()) == ["EL101", "EL406"]
+    # Edited, with no word from the editor: the next check sees it changed on disk.
+    (workspace / ".epochlint.yaml").write_text("ignore: [EL201, EL406]\n", encoding="utf-8")
+    line = editor.line_of("logging_steps")
+    assert codes(await editor.replace_line(line, "logging_steps: 20")) == ["EL101"]
 
     # The data grows to 12,000 rows: N is counted again, and the guideline follows.
     data = workspace / "data" / "support_chat.json"
