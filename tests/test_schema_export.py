@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from conftest import CORPUS
+from conftest import CORPUS, require
 from readme_snippets import runnable
 
 from epochlint.diagnostic import Severity
@@ -90,8 +90,7 @@ def test_a_misspelt_key_and_a_bad_choice_are_flagged() -> None:
 
 def _corpus_configs(dialect: str) -> list[Path]:
     folder = CORPUS / dialect / "examples"
-    if not folder.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set EPOCHLINT_CORPUS)")
+    require(folder, f"the {dialect} examples of the shared corpus")
     return sorted(folder.rglob("*.yaml"))
 
 

@@ -44,6 +44,8 @@ from readme_snippets import (  # noqa: E402
     vscode_yaml_schemas,
 )
 
+pytestmark = pytest.mark.slow  # a yaml-language-server process (node) for every test
+
 TIMEOUT = 30
 EXAMPLE = ROOT / "fixtures" / "examples" / "train_lora.yaml"
 # The quick-start example with its one unknown key renamed: every key is LLaMA-Factory's.
