@@ -70,28 +70,14 @@ def check_text(path: str, text: str, settings: Settings) -> FileResult:
 
 
 def fix_one(result: FileResult, diagnostic: Diagnostic, settings: Settings) -> str | None:
-    """The text after the edit `--fix` makes for this finding (the fixer's own placement and
-    verification), or None when it cannot be made or does not resolve the finding, where
-    `--fix` would write nothing."""
-    if diagnostic.fix is None or result.source is None or result.config is None:
+    """The text after the edit `--fix` makes for this finding alone (the same planner, with its
+    placement and verification), or None where `--fix` would write nothing."""
+    if diagnostic.fix is None or result.source is None:
         return None
-    from epochlint.fix.edit import EditError, apply_edits
-    from epochlint.fix.planner import placed_edit
+    from epochlint.fix.planner import fix_source
 
-    dialect = result.config.dialect
-    edits = [
-        placed_edit(dialect, e.op, e.key, e.value, e.new_key, e.field) for e in diagnostic.fix.edits
-    ]
-    try:
-        text = apply_edits(result.source.text, edits)
-    except EditError:
-        return None
-    after = check_text(result.source.path, text, settings)
-    if after.document is None:
-        return None
-    if any((d.rule, d.message) == (diagnostic.rule, diagnostic.message) for d in after.diagnostics):
-        return None
-    return text
+    outcome = fix_source(result.source, settings, only=diagnostic)
+    return outcome.text if outcome.changed else None
 
 
 def fix_all_safe(result: FileResult, settings: Settings) -> str | None:

@@ -57,7 +57,10 @@ def wanted(diagnostic: Diagnostic, only_safe: bool) -> bool:
     return fix is not None and (fix.safety == "safe" or not only_safe)
 
 
-def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> FixOutcome:
+def fix_source(
+    source: Source, settings: Settings, only_safe: bool = False, only: Diagnostic | None = None
+) -> FixOutcome:
+    """Fix the source; with `only`, that one finding alone (the editor's quick fix)."""
     outcome = FixOutcome(source, source.text)
     result = check_source(source, settings)
     if result.document is None:
@@ -66,7 +69,9 @@ def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> F
         return outcome
     dialect = result.config.dialect if result.config else default()
     for _ in range(MAX_ROUNDS):
-        todo = [d for d in result.diagnostics if wanted(d, only_safe)]
+        todo = [
+            d for d in result.diagnostics if wanted(d, only_safe) and (only is None or d == only)
+        ]
         todo = [d for d in todo if not any(d == failed for failed, _ in outcome.failed)]
         # Safe fixes first: a rename (EL101) must land before a suggestion sets the same key.
         todo.sort(key=lambda d: (d.fix is None or d.fix.safety != "safe", d.line, d.column))
