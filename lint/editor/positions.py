@@ -8,6 +8,7 @@ a character outside the Basic Multilingual Plane (an emoji in a comment) is two 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from epochlint.records import record
 
@@ -38,9 +39,14 @@ def _units(text: str, encoding: str) -> int:
     return len(text.encode("utf-16-le", errors="surrogatepass")) // 2
 
 
+@lru_cache(maxsize=4)  # every finding of a check asks of the same text (its hash is kept)
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(LINE_BREAK.split(text))
+
+
 def line_text(text: str, line: int) -> str:
     """Line `line` (from 0) without its line break; empty past the end."""
-    lines = LINE_BREAK.split(text)
+    lines = _lines(text)
     return lines[line] if 0 <= line < len(lines) else ""
 
 
