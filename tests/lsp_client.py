@@ -17,12 +17,14 @@ class EditorClient(LanguageClient):
     def __init__(self) -> None:
         super().__init__(converter_factory=default_converter)
         self.published_versions: dict[str, int | None] = {}
+        self.publications: dict[str, int] = {}  # how many diagnostics notifications, per URI
         self.registrations: list[types.Registration] = []
 
 
 def _published(client: EditorClient, params: types.PublishDiagnosticsParams) -> None:
     client.diagnostics[params.uri] = params.diagnostics
     client.published_versions[params.uri] = params.version
+    client.publications[params.uri] = client.publications.get(params.uri, 0) + 1
 
 
 def _registered(client: EditorClient, params: types.RegistrationParams) -> None:

@@ -279,6 +279,25 @@ async def test_diagnostics_fixes_hover_and_edits_follow(
 
 
 @pytest.mark.asyncio
+async def test_a_burst_of_edits_is_checked_once_at_its_end(
+    client: LanguageClient, workspace: Path
+) -> None:
+    editor = Editor(client, workspace / "train_lora.yaml")
+    await editor.open()
+    assert isinstance(client, EditorClient)
+    before = client.publications[editor.uri]
+    line = editor.line_of("num_train_epochs")
+    # Typed faster than a check takes: the value cleared, then 4, then 21 more changes.
+    for typed in ["num_train_epochs: ", *["num_train_epochs: 4"] * 21]:
+        old = editor.text.splitlines()[line]
+        span = types.Range(types.Position(line, 0), types.Position(line, len(old)))
+        editor.apply(types.TextEdit(span, typed))
+    after = await editor.diagnostics()
+    assert located(after) == checked_by_cli(workspace, editor.text)
+    assert client.publications[editor.uri] - before < 5  # 22 changes, a check or two
+
+
+@pytest.mark.asyncio
 async def test_half_typed_yaml_gets_el001_and_recovers(
     client: LanguageClient, workspace: Path
 ) -> None:
