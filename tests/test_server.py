@@ -131,10 +131,13 @@ class Editor:
             )
         )
 
-    async def replace_line(self, line: int, new_text: str) -> list[types.Diagnostic]:
+    def set_line(self, line: int, new_text: str) -> None:
         old = self.text.splitlines()[line]
         span = types.Range(types.Position(line, 0), types.Position(line, len(old)))
         self.apply(types.TextEdit(span, new_text))
+
+    async def replace_line(self, line: int, new_text: str) -> list[types.Diagnostic]:
+        self.set_line(line, new_text)
         return await self.diagnostics()
 
     def line_of(self, start: str) -> int:
@@ -289,9 +292,7 @@ async def test_a_burst_of_edits_is_checked_once_at_its_end(
     line = editor.line_of("num_train_epochs")
     # Typed faster than a check takes: the value cleared, then 4, then 21 more changes.
     for typed in ["num_train_epochs: ", *["num_train_epochs: 4"] * 21]:
-        old = editor.text.splitlines()[line]
-        span = types.Range(types.Position(line, 0), types.Position(line, len(old)))
-        editor.apply(types.TextEdit(span, typed))
+        editor.set_line(line, typed)
     after = await editor.diagnostics()
     assert located(after) == checked_by_cli(workspace, editor.text)
     assert client.publications[editor.uri] - before < 5  # 22 changes, a check or two
