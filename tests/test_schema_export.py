@@ -17,13 +17,15 @@ from readme_snippets import runnable
 from epochlint.diagnostic import Severity
 from epochlint.dialects import detect
 from epochlint.dialects.base import load_schema
+from epochlint.editor.engine_api import dialect_names
 from epochlint.editor.schema_export import shipped_path
 from epochlint.engine import check_source
 from epochlint.reading.document import parse
 from epochlint.reading.source import read_file
 from epochlint.settings import Settings
 
-DIALECTS = ("llamafactory", "axolotl", "hf")
+# Every dialect of the registry: one that joins it needs its schema shipped too.
+DIALECTS = dialect_names()
 # The rules whose verdicts the schema expresses: unknown keys, wrong types, invalid choices.
 SCHEMA_RULES = {"EL101", "EL102", "EL103"}
 
