@@ -64,10 +64,13 @@ def learning_rate_out_of_range(context: Context) -> Iterator[Finding]:
     rate = config.number("learning_rate")
     if rate is None or rate <= 0:
         return
-    parameters = context.model_parameters()
-    band = context.stage_learning_rate_band(parameters)
+    band = context.stage_learning_rate_band(None)
     if band is None:
         return
+    parameters = None
+    if rate > band["high"]:  # a small model's band reaches higher: only now read its size
+        parameters = context.model_parameters()
+        band = context.stage_learning_rate_band(parameters) or band
     low, high, typical = band["low"], band["high"], band["typical"]
     if low <= rate <= high:
         return
@@ -86,7 +89,7 @@ def learning_rate_out_of_range(context: Context) -> Iterator[Finding]:
         side = "above"
     yield Finding(
         f"{written} is {side} the {format_value(low)}-{format_value(high)} range for "
-        f"{_run_phrase(context, band, parameters if side == 'above' else None)} "
+        f"{_run_phrase(context, band, parameters)} "
         f"(typical {format_value(typical)}): "
         f"{effect}; use {format_value(typical)}. To keep it on purpose, add "
         f"`# epochlint: disable=EL301` above the line, or set the band in the configuration "
