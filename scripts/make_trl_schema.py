@@ -18,7 +18,8 @@ linter reads:
   x-epochlint-groups       the keys of the classes every command shares
   x-epochlint-deprecated   renamed and removed keys: per key a list of {package, trainers,
                            deprecated_in, removed_in, replacement_key, replacement}
-  x-epochlint-deprecated-values   values TRL still accepts with a FutureWarning
+  x-epochlint-deprecated-values   values TRL still accepts with a FutureWarning, or took
+                                  in an older release (removed_in)
   x-epochlint-version-limits      TrainingArguments keys removed by a transformers release
   x-epochlint-recipe-fields       keys the recipe repositories' own dataclasses add
   x-epochlint-accelerate-launch   the `accelerate launch` options `trl <command>` passes
@@ -98,6 +99,18 @@ TRL_DEPRECATED: list[tuple[str, dict[str, Any]]] = [
 
 # Values renamed while still accepted (reference trl.md §6); TRL removes them in v2.0.0.
 DEPRECATED_VALUES_REMOVED_IN = "2.0.0"
+# Values an older TRL took that the reference rejects. `ffd` was SFTConfig's default packing
+# strategy in TRL 0.19.1; TRL 0.20.0 renamed it `bfd` (both read from the released wheels).
+REMOVED_VALUES = {
+    "packing_strategy": {
+        "ffd": {
+            "replacement": "bfd",
+            "message": "Invalid packing strategy 'ffd', must be one of ('bfd', 'bfd_split', "
+            "'wrapped').",
+            "removed_in": "0.20.0",
+        }
+    }
+}
 
 # Keys the recipe repositories' own subclasses of TRL's dataclasses declare (reference trl.md
 # §8), with the TRL version each pins.
@@ -259,6 +272,9 @@ def build(reference: Path) -> dict[str, Any]:
                     "message": about.get("message"),
                     "removed_in": DEPRECATED_VALUES_REMOVED_IN,
                 }
+
+    for name, values in REMOVED_VALUES.items():
+        deprecated_values.setdefault(name, {}).update(values)
 
     launch = trl["accelerate_launch_passthrough"]
     accelerate_launch = {
