@@ -1,4 +1,4 @@
-"""Generate lint/trl.schema.json: the keys a TRL YAML config may hold, trainer by trainer.
+"""Generate lint/dialects/trl/schema.json: the keys a TRL YAML config may hold, trainer by trainer.
 
 Run from the project root:  python scripts/make_trl_schema.py [REFERENCE_DIR]
 
@@ -104,6 +104,7 @@ DEPRECATED_VALUES_REMOVED_IN = "2.0.0"
 REMOVED_VALUES = {
     "packing_strategy": {
         "ffd": {
+            "package": "trl",
             "replacement": "bfd",
             "message": "Invalid packing strategy 'ffd', must be one of ('bfd', 'bfd_split', "
             "'wrapped').",
@@ -268,6 +269,7 @@ def build(reference: Path) -> dict[str, Any]:
         for name, info in classes[config_class]["fields"].items():
             for value, about in (info.get("deprecated_values") or {}).items():
                 deprecated_values.setdefault(name, {})[value] = {
+                    "package": "trl",
                     "replacement": about.get("replacement"),
                     "message": about.get("message"),
                     "removed_in": DEPRECATED_VALUES_REMOVED_IN,
@@ -308,7 +310,7 @@ def build(reference: Path) -> dict[str, Any]:
 
 def main() -> None:
     reference = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../shared/reference")
-    out = Path(__file__).resolve().parents[1] / "lint" / "trl.schema.json"
+    out = Path(__file__).resolve().parents[1] / "lint" / "dialects" / "trl" / "schema.json"
     out.write_text(json.dumps(build(reference), indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {out}")
 

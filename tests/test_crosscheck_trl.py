@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from epochlint.trl_steps import (
+from epochlint.dialects.trl.steps import (
     DEFAULT_NUM_GENERATIONS,
     TrlConfigError,
     generation_batch,

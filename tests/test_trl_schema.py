@@ -7,17 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, require
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = SHARED / "reference"
-SHIPPED = ROOT / "lint" / "trl.schema.json"
+SHIPPED = ROOT / "lint" / "dialects" / "trl" / "schema.json"
 
 
 @pytest.fixture
 def make_trl_schema(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    if not REFERENCE.is_dir():
-        pytest.skip(f"the reference facts are not at {REFERENCE}")
+    require(REFERENCE, "the reference facts")
     monkeypatch.syspath_prepend(str(ROOT / "scripts"))
     for name in ("make_schemas", "make_trl_schema"):
         sys.modules.pop(name, None)
@@ -34,8 +33,7 @@ def test_each_command_accepts_the_keys_trl_parser_has() -> None:
     """The keys of `trl <command>` (script arguments, the trainer's config with what it
     inherits from TrainingArguments, ModelConfig, DatasetMixtureConfig) number exactly the
     argparse destinations TRL's own parser was measured to have."""
-    if not REFERENCE.is_dir():
-        pytest.skip(f"the reference facts are not at {REFERENCE}")
+    require(REFERENCE, "the reference facts")
     schema = json.loads(SHIPPED.read_text(encoding="utf-8"))
     measured = json.loads((REFERENCE / "trl_keys.json").read_text())["commands"]
     groups = schema["x-epochlint-groups"]

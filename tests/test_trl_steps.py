@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from epochlint.trl_steps import (
+from epochlint.dialects.trl.steps import (
     TrlConfigError,
     generation_batch,
     generation_dataloader_length,
