@@ -27,6 +27,8 @@ JSON_TYPE_NAMES = {
     "object": "a mapping",
 }
 STEP_INTERVAL_KEYS = ("logging_steps", "eval_steps", "save_steps")
+# How a message names the package whose release renamed or removed a key.
+PACKAGE_NAMES = {"trl": "TRL", "transformers": "transformers"}
 
 
 @cache
@@ -148,7 +150,7 @@ def key_aliases(name: str = "key_aliases.json") -> dict[str, dict[str, Any]]:
 
 def _unknown_consequence(context: Context, key: str) -> str:
     """What the trainer does with a key it does not know."""
-    effect = context.config.dialect.unknown_key_effect
+    effect, _ = context.config.unknown_key_effect(key)
     return effect if effect is not None else _abort_text(key)
 
 
@@ -215,14 +217,13 @@ def unknown_key(context: Context) -> Iterator[Finding]:
     Translations that change how a value is expressed (`load_in_4bit: true` to
     `quantization_bit: 4`) are suggested.
     """
-    dialect = context.config.dialect
-    properties = dialect.properties
-    deprecated = dialect.schema.get("x-epochlint-deprecated", {})
+    config = context.config
+    deprecated = config.deprecated_keys()
     env_keys = _env_keys(context)
     present = context.document.entries
     yield from _environment_only(context, env_keys)
     for key, entry in present.items():
-        if key in properties or key in deprecated or key in env_keys:
+        if config.knows_key(key) or key in deprecated or key in env_keys:
             continue
         yield _unknown(context, key, entry)
 
@@ -259,6 +260,9 @@ def _unknown(context: Context, key: str, entry: Entry) -> Finding:
         message, fix, severity = _misspelled(context, key)
     if dialect.script_defines_keys and severity is None:
         severity = Severity.WARNING
+    _, decided = context.config.unknown_key_effect(key)
+    if decided is not None:
+        severity = decided  # the entry point decides (TRL: the CLI refuses, scripts ignore)
     return Finding(message, entry.key_span, fix, {"key": key}, severity)
 
 
@@ -363,6 +367,8 @@ def wrong_type(context: Context) -> Iterator[Finding]:
         if divergent_reading(entry, expected) is not None:
             continue  # EL005 explains the misreading
         value = entry.value
+        if key in config.string_numbers and _lossless(value, frozenset({"number"})) is not None:
+            continue  # the trainer converts the string itself
         if key in type_errors:
             wanted = " or ".join(JSON_TYPE_NAMES[kind] for kind in sorted(expected))
             fixed = _lossless(value, expected)
@@ -470,6 +476,8 @@ def invalid_choice(context: Context) -> Iterator[Finding]:
             continue
         if key not in enum_errors or not isinstance(value, str):
             continue  # a value of the wrong type is EL102's
+        if value in _deprecated_values(config).get(key, {}):
+            continue  # EL106 says which release renamed or removed it
         choices = _choices(context, key)
         listed = ", ".join(str(choice) for choice in choices if choice is not None)
         fix = None
@@ -542,12 +550,13 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
     """
     config = context.config
     schema = config.dialect.schema
-    deprecated = schema.get("x-epochlint-deprecated", {})
+    deprecated = config.deprecated_keys()
     limits = schema.get("x-epochlint-version-limits", {})
-    version = context.settings.transformers
     present = context.document.entries
     for key, entry in present.items():
         info = deprecated.get(key, {})
+        package = info.get("package", "transformers")
+        version = context.settings.trl if package == "trl" else context.settings.transformers
         limit = limits.get(key, {})
         removed_in = info.get("removed_in") or limit.get("removed_in")
         added_in = limit.get("added_in")
@@ -576,11 +585,18 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
         tool = config.dialect.deprecations_by
         if info.get("fails"):
             message = f"`{key}` is no longer supported: {tool} refuses the config"
+        elif removed and "package" in info:
+            effect = _unknown_consequence(context, key)
+            name = PACKAGE_NAMES.get(package, package)
+            message = f"`{key}` was removed in {name} {removed_in}; with {version} {effect}"
         elif removed:
             message = (
                 f"`{key}` was removed in transformers {removed_in}; with {version} "
                 f"{_abort_text(key)}"
             )
+        elif "package" in info:
+            name = PACKAGE_NAMES.get(package, package)
+            message = f"`{key}` is deprecated in {name} {version}"
         elif tool != "transformers":
             message = f"`{key}` is deprecated in {tool}"
         else:
@@ -590,10 +606,122 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
         fix = None
         if replacement and replacement not in present:
             fix = Fix((Edit("rename", key, new_key=replacement),), "safe")
+        severity = Severity.ERROR if removed else Severity.WARNING
+        if removed and "package" in info:
+            # As for an unknown key: the entry point decides (TRL's scripts ignore it).
+            severity = config.unknown_key_effect(key)[1] or severity
         yield Finding(
             message,
             entry.key_span,
             fix,
             {"key": key, "removed_in": removed_in},
+            severity,
+        )
+
+
+def _deprecated_values(config: TrainingConfig) -> dict[str, dict[str, Any]]:
+    table: dict[str, dict[str, Any]] = config.dialect.schema.get(
+        "x-epochlint-deprecated-values", {}
+    )
+    return table
+
+
+@rule("EL105", "trainer-refuses-config", "error")
+def trainer_refuses_config(context: Context) -> Iterator[Finding]:
+    """A combination of values the trainer's own config checks refuse at start-up.
+
+    ## What it does
+    Reports what the trainer raises while it builds its arguments, when the file alone
+    decides it: TRL's GRPO and RLOO need a generation batch that holds whole groups of
+    `num_generations` completions and is a multiple of the global batch, at least 2
+    generations, and not both `steps_per_generation` and `generation_batch_size`;
+    `load_in_4bit` and `load_in_8bit` together; the recipe and mixture checks.
+
+    ## Why is this bad?
+    The run stops before training with the message quoted in the finding.
+
+    ## Example
+    ```yaml
+    per_device_train_batch_size: 4
+    num_generations: 3
+    ```
+
+    ## Use instead
+    ```yaml
+    per_device_train_batch_size: 4
+    num_generations: 4
+    ```
+
+    ## Fix safety
+    No fix: which number to change is yours to choose.
+    """
+    present = context.document.entries
+    for key, message in context.config.refusals(context.settings.world_size):
+        entry = present.get(key)
+        span = entry.key_span if entry is not None else None
+        yield Finding(message, span, facts={"key": key})
+
+
+@rule("EL106", "deprecated-value", "warning", fix="safe")
+def deprecated_value(context: Context) -> Iterator[Finding]:
+    """A value that the trainer renamed, or no longer accepts.
+
+    ## What it does
+    Reports values listed as renamed in the trainer's release notes: TRL's
+    `packing_strategy: bfd-requeue` (now `bfd_split`, rewritten with a warning until TRL 2)
+    and `truncation_mode: keep_end`, and `packing_strategy: ffd`, which TRL 0.20 renamed to
+    `bfd` and no longer accepts. The version is the `trl-version` setting (default: the
+    installed TRL, else 1.10.0).
+
+    ## Why is this bad?
+    A removed value stops the run when the trainer uses it; a deprecated one stops working
+    in the next major release.
+
+    ## Example
+    ```yaml
+    packing_strategy: ffd
+    ```
+
+    ## Use instead
+    ```yaml
+    packing_strategy: bfd
+    ```
+
+    ## Fix safety
+    Safe: the new name of the same behaviour.
+    """
+    config = context.config
+    table = _deprecated_values(config)
+    for key, entry in context.document.entries.items():
+        value = entry.value
+        if not isinstance(value, str) or value not in table.get(key, {}):
+            continue
+        info = table[key][value]
+        package = info.get("package", "transformers")
+        version = context.settings.trl if package == "trl" else context.settings.transformers
+        name = PACKAGE_NAMES.get(package, package)
+        removed_in = info.get("removed_in")
+        replacement = info.get("replacement")
+        removed = removed_in is not None and version >= Version.parse(removed_in)
+        if removed:
+            message = (
+                f"`{key}: {value}` is no longer accepted since {name} {removed_in}: with "
+                f"{version} the run stops with `{info.get('message')}`"
+            )
+        else:
+            message = f"`{key}: {value}` is deprecated in {name} {version}"
+            if removed_in:
+                message += f" and removed in {removed_in}"
+        fix = None
+        if replacement and "=" not in replacement and " " not in replacement:
+            message += f"; use `{replacement}`"
+            fix = Fix((Edit("set", key, replacement),), "safe")
+        elif replacement:
+            message += f"; use {replacement}"
+        yield Finding(
+            message,
+            entry.value_span,
+            fix,
+            {"key": key, "value": value, "removed_in": removed_in},
             Severity.ERROR if removed else Severity.WARNING,
         )

@@ -29,9 +29,9 @@ from epochlint.dialects.trl.steps import (
     generation_batch,
     generation_dataloader_length,
     kto_rows,
-    optimizer_steps_per_epoch,
     repeat_sampler_length,
 )
+from epochlint.facts.schedule import optimizer_steps
 
 pytestmark = pytest.mark.slow
 
@@ -220,9 +220,7 @@ def expected(spec: dict[str, Any]) -> dict[str, Any]:
         "batch_sizes": [per_batch] if length else [],
     }
     if length:
-        result["steps_per_epoch"] = optimizer_steps_per_epoch(
-            length, spec["gradient_accumulation_steps"]
-        )
+        result["steps_per_epoch"] = optimizer_steps(length, spec["gradient_accumulation_steps"])
     return result
 
 

@@ -11,15 +11,15 @@ from epochlint.dialects.trl.steps import (
     TrlConfigError,
     generation_batch,
     generation_dataloader_length,
-    optimizer_steps_per_epoch,
 )
+from epochlint.facts.schedule import optimizer_steps
 
 
 def steps_per_epoch(prompts: int, **options: int) -> int:
     iterations = options.pop("num_iterations", 1)
     batch = generation_batch("grpo", **options)
     length = generation_dataloader_length(prompts, batch, iterations)
-    return optimizer_steps_per_epoch(length, options["gradient_accumulation"])
+    return optimizer_steps(length, options["gradient_accumulation"])
 
 
 def test_each_optimizer_step_sees_batch_over_generations_prompts() -> None:

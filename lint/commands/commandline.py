@@ -33,6 +33,7 @@ class CommandLine:
     num_gpus: int | None = None
     dataset_size: int | None = None
     transformers_version: str | None = None
+    trl_version: str | None = None
     root: str | None = None
     dialect: str | None = None
     config_path: str | None = None  # --config: this file for every checked file
@@ -49,6 +50,12 @@ def configurations(line: CommandLine) -> Configurations:
             transformers = Version.parse(line.transformers_version)
         except ValueError as error:
             raise OptionError("--transformers-version", str(error)) from None
+    trl = None
+    if line.trl_version:
+        try:
+            trl = Version.parse(line.trl_version)
+        except ValueError as error:
+            raise OptionError("--trl-version", str(error)) from None
     select, extend_select, ignore = (
         _codes(line.select),
         _codes(line.extend_select),
@@ -69,6 +76,7 @@ def configurations(line: CommandLine) -> Configurations:
         num_gpus=line.num_gpus,
         dataset_size=line.dataset_size,
         transformers=transformers,
+        trl=trl,
         root=Path(line.root) if line.root else None,
         dialect=line.dialect,
     )

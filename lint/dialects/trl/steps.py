@@ -10,7 +10,8 @@ dataset counts twice). GRPO and RLOO replace the sampler (README, "TRL configs")
                     incomplete last chunk, yields each chunk num_iterations*S times and each
                     prompt G times in a row
   len_dataloader    = floor(N*G / GBS) * num_iterations * S     per process and epoch
-  steps_per_epoch   = max(ceil(len_dataloader / GA), 1)
+
+Trainer counts the optimizer steps from that length as for any dataloader (facts/schedule.py).
 
 B is counted in completions, not prompts; W is the number of processes. The divisibility
 checks raise `TrlConfigError` with TRL's message, in the order TRL's config checks them, so the
@@ -18,8 +19,6 @@ first error is the one the run would stop with.
 """
 
 from __future__ import annotations
-
-import math
 
 from epochlint.records import record
 
@@ -30,7 +29,12 @@ DEFAULT_NUM_GENERATIONS = {"grpo": 8, "rloo": 2}
 
 
 class TrlConfigError(ValueError):
-    """A ValueError TRL raises while building the trainer config; the message is TRL's."""
+    """A ValueError TRL raises while building the trainer config; the message is TRL's, `key`
+    the setting it is about."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @record(frozen=True)
@@ -71,7 +75,8 @@ def generation_batch(
         if generation_batch_size % global_batch != 0:
             raise TrlConfigError(
                 f"generation_batch_size ({generation_batch_size}) must be divisible by the global "
-                f"batch size ({global_batch})."
+                f"batch size ({global_batch}).",
+                "generation_batch_size",
             )
         steps_per_generation = generation_batch_size // global_batch
     elif generation_batch_size is None and steps_per_generation is not None:
@@ -79,7 +84,8 @@ def generation_batch(
     else:
         raise TrlConfigError(
             "'generation_batch_size' and 'steps_per_generation' can not be both configured at "
-            "the same time"
+            "the same time",
+            "generation_batch_size",
         )
     assert generation_batch_size is not None and steps_per_generation is not None
     if eval_batch is not None:
@@ -87,17 +93,20 @@ def generation_batch(
         if (eval_batch * processes) % eval_generations != 0:
             raise TrlConfigError(
                 f"The global eval batch size ({eval_batch} * {processes}) must be divisible by "
-                f"the number of generations used for evaluation ({eval_generations})."
+                f"the number of generations used for evaluation ({eval_generations}).",
+                "per_device_eval_batch_size",
             )
     if generation_batch_size % num_generations != 0:
         raise TrlConfigError(
             f"generation_batch_size ({generation_batch_size}) must be divisible by "
-            f"num_generations ({num_generations})."
+            f"num_generations ({num_generations}).",
+            "num_generations",
         )
     if num_generations < 2:
         raise TrlConfigError(
             f"{name} requires at least 2 generations per prompt to calculate the advantages. "
-            f"You provided {num_generations}, which is less than the minimum required."
+            f"You provided {num_generations}, which is less than the minimum required.",
+            "num_generations",
         )
     return GenerationBatch(steps_per_generation, generation_batch_size, num_generations)
 
@@ -115,11 +124,6 @@ def generation_dataloader_length(prompts: int, batch: GenerationBatch, num_itera
     to count steps from and needs max_steps.
     """
     return (prompts // batch.prompts_per_generation) * num_iterations * batch.steps_per_generation
-
-
-def optimizer_steps_per_epoch(dataloader_length: int, gradient_accumulation: int) -> int:
-    """Trainer's optimizer steps per epoch from the dataloader length."""
-    return max(math.ceil(dataloader_length / gradient_accumulation), 1)
 
 
 def kto_rows(rows: int, paired: bool) -> int:
