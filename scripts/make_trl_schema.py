@@ -212,6 +212,11 @@ def build(reference: Path) -> dict[str, Any]:
         inherited[name] = key_schema(spec)
     for name, info in classes["_BaseConfig"]["fields"].items():
         inherited[name] = key_schema(info)  # TRL's own defaults (bf16, logging_steps, ...)
+    # Fields transformers 5 removed: TRL requires transformers>=4.56.2, where they still exist.
+    for name, hist in history["fields"].items():
+        removed = hist.get("removed_in_next_sampled")
+        if name not in inherited and removed and name in history["fields_by_version"]["4.57.6"]:
+            inherited[name] = {"type": json_type(hist["type_in_last"]) or "string"}
 
     groups: dict[str, list[str]] = {"TrainingArguments": sorted(inherited)}
     candidates: dict[str, list[dict[str, Any]]] = {}

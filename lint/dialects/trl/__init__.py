@@ -451,6 +451,15 @@ def resolve_datasets(config: TrlConfig, root: Path) -> Resolution | None:
         rows.append(DatasetRows(name, used, stored, "file", os.fspath(path), False))
     counts = [item.rows for item in rows]
     total = sum(c for c in counts if c is not None) if None not in counts else None
+    hub = [problem for problem in problems if problem.code == "EL501"]
+    if len(hub) > 1:  # one note for a mixture of hub datasets
+        others = [problem for problem in problems if problem.code != "EL501"]
+        message = (
+            f"datasets `{hub[0].dataset}` and {len(hub) - 1} more are not local files or "
+            "folders, so they come from the Hugging Face hub and their size is unknown; pass "
+            "--dataset-size N or add a '# epochlint: dataset-size=N' comment"
+        )
+        problems = [*others, DatasetProblem("EL501", message, hub[0].dataset, None)]
     return Resolution(total, tuple(rows), None, (), tuple(problems))
 
 
