@@ -703,6 +703,9 @@ def deprecated_value(context: Context) -> Iterator[Finding]:
         removed_in = info.get("removed_in")
         replacement = info.get("replacement")
         removed = removed_in is not None and version >= Version.parse(removed_in)
+        since = info.get("deprecated_in")
+        if not removed and since is not None and version < Version.parse(since):
+            continue  # still a plain value in that release
         if removed:
             message = (
                 f"`{key}: {value}` is no longer accepted since {name} {removed_in}: with "

@@ -108,6 +108,7 @@ REMOVED_VALUES = {
             "replacement": "bfd",
             "message": "Invalid packing strategy 'ffd', must be one of ('bfd', 'bfd_split', "
             "'wrapped').",
+            "deprecated_in": "0.20.0",  # no deprecation phase: valid before, refused after
             "removed_in": "0.20.0",
         }
     }
