@@ -242,7 +242,12 @@ def _deprecated_for(dialect: Dialect, trainer: str) -> dict[str, dict[str, Any]]
                 break
     for key, limit in dialect.schema["x-epochlint-version-limits"].items():
         if key not in table and "removed_in" in limit:
-            table[key] = {"package": "transformers", "removed_in": limit["removed_in"]}
+            removed = limit["removed_in"]  # no deprecation before it is known: none reported
+            table[key] = {
+                "package": "transformers",
+                "removed_in": removed,
+                "deprecated_in": removed,
+            }
     return table
 
 
@@ -366,7 +371,7 @@ def infer_trainer(keys: set[str], schema: dict[str, Any], path: str | None) -> t
     named = _path_trainer(path)
     removed = set(schema["x-epochlint-deprecated"])
     if named is not None and specific - declared[named] <= removed:
-        return named, f"`{named}` from the path"
+        return named, "from the path"
     if not candidates:
         best = max(PREFERENCE, key=lambda name: len(specific & declared[name]))
         return best, "assumed from the keys (no trainer declares all of them)"
