@@ -106,3 +106,18 @@ def test_with_the_versions_the_recipes_were_written_for_only_deprecations_remain
         )
     # max_seq_length: deprecated since TRL 0.16 (a FutureWarning), still accepted by 0.19.
     assert found == {("EL104", "`max_seq_length` is deprecated in TRL 0.19.1; use `max_length`"): 9}
+
+
+def test_the_pre_commit_hook_picks_every_recipe() -> None:
+    import re
+
+    import yaml
+
+    require(RECIPES, "the shared TRL corpus")
+    root = Path(__file__).resolve().parents[1]
+    hooks = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    for hook in hooks:
+        pattern = re.compile(hook["files"])
+        for path in RECIPES.rglob("*.yaml"):
+            relative = str(path.relative_to(RECIPES.parent))
+            assert bool(pattern.search(relative)) != ("accelerate_configs" in relative), relative

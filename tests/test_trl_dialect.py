@@ -221,3 +221,21 @@ def test_the_engine_reads_a_trl_file_from_disk_by_its_folder(tmp_path: Path) -> 
     result = check_source(decode(path.read_bytes(), str(path)), _settings())
     assert result.config is not None and result.config.title == "TRL ORPO"
     assert result.config.stage == "orpo"
+
+
+def test_guard_reads_trl_commands_and_their_overrides() -> None:
+    from epochlint.run.guard import read_command, world_size
+
+    launch = read_command(
+        ["trl", "sft", "--config", "sft.yaml", "--learning_rate", "3e-5", "--use_peft"]
+    )
+    assert launch.config == "sft.yaml"
+    assert launch.overrides == ("learning_rate=3e-5", "use_peft=true")
+    command = [
+        "accelerate", "launch", "--num_processes", "4", "--config_file", "zero3.yaml",
+        "train.py", "--config", "dpo.yaml", "--beta=0.05", "--num-train-epochs", "2",
+    ]  # fmt: skip
+    launch = read_command(command)
+    assert launch.config == "dpo.yaml"
+    assert launch.overrides == ("beta=0.05", "num_train_epochs=2")
+    assert world_size(command, {}).size == 4
