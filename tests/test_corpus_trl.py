@@ -86,6 +86,7 @@ def test_recipe_findings_are_the_reviewed_ones(results: dict[str, FileResult]) -
         ("EL101", "warning", "max_prompt_length"): 1,
         ("EL101", "warning", "dataset_mixer"): 1,
         ("EL101", "warning", "dataset_splits"): 1,
+        ("EL105", "error", "datasets"): 1,  # ... or `dataset_name` must be provided: the same
     }
     for name, result in recipes(results).items():
         guideline = [d.rule for d in result.diagnostics if d.rule[:3] in ("EL2", "EL3")]

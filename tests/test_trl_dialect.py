@@ -189,6 +189,11 @@ def test_other_trl_checks() -> None:
     assert packing.message == "When packing is enabled, `max_length` can't be `None`."
     mixture = only(lint(SFT + "datasets:\n  - path: a\n    weight: 2\n"), "EL105")
     assert "unexpected keyword argument 'weight'" in mixture.message
+    no_data = only(lint(SFT.replace("dataset_name: trl-lib/Capybara\n", "")), "EL105")
+    assert no_data.message == "Either `datasets` or `dataset_name` must be provided."
+    streamed = only(lint(SFT + "dataset_streaming: true\n"), "EL105")
+    assert "args.max_steps must be set to a positive value" in streamed.message
+    assert "EL105" not in rules_of(lint(SFT + "dataset_streaming: true\nmax_steps: 100\n"))
 
 
 def test_n_from_a_local_dataset_name_and_a_local_mixture(tmp_path: Path) -> None:

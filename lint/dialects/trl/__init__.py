@@ -528,6 +528,20 @@ def refusals(config: TrlConfig, world_size: int) -> Iterator[tuple[str, str]]:
             )
     if config.packs_rows() and config.has("max_length") and config.value("max_length") is None:
         yield "max_length", "When packing is enabled, `max_length` can't be `None`."
+    sources = ("dataset_name", "datasets", "dataset_mixture")
+    if not any(config.value(key) for key in sources):
+        yield "dataset_name", "Either `datasets` or `dataset_name` must be provided."
+    max_steps = config.number("max_steps")
+    for key in ("dataset_streaming", "streaming"):
+        if config.flag(key) and (max_steps is None or max_steps <= 0):
+            yield (
+                key,
+                (
+                    f"`{key}: true` streams the data, which has no length: Trainer stops with "
+                    "`args.max_steps must be set to a positive value if dataloader does not have a "
+                    "length, was -1`"
+                ),
+            )
     env = config.document.entries.get("env")
     if env is not None and not isinstance(env.value, dict):
         yield "env", "`env` field should be a dict in the YAML file."
