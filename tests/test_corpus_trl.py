@@ -105,8 +105,12 @@ def test_with_the_versions_the_recipes_were_written_for_only_deprecations_remain
             for d in result.diagnostics
             if d.rule in ("EL104", "EL106") or d.severity.value == "error"
         )
-    # max_seq_length: deprecated since TRL 0.16 (a FutureWarning), still accepted by 0.19.
-    assert found == {("EL104", "`max_seq_length` is deprecated in TRL 0.19.1; use `max_length`"): 9}
+    # max_seq_length: deprecated since TRL 0.16 (a FutureWarning), still accepted by 0.19; the
+    # QLoRA DPO recipe's data is named in a format no current handbook script reads.
+    assert found == {
+        ("EL104", "`max_seq_length` is deprecated in TRL 0.19.1; use `max_length`"): 9,
+        ("EL105", "Either `datasets` or `dataset_name` must be provided."): 1,
+    }
 
 
 def test_the_pre_commit_hook_picks_every_recipe() -> None:
