@@ -207,6 +207,12 @@ def test_n_from_a_local_dataset_name_and_a_local_mixture(tmp_path: Path) -> None
     )
     summed = lint(mixture, root=tmp_path)
     assert summed.plan is not None and summed.plan.dataset_rows == 42
+    (tmp_path / "pairs.jsonl").write_text('{"prompt": "p", "chosen": "a", "rejected": "b"}\n' * 5)
+    kto = lint(
+        "# epochlint: trl-trainer=kto\n" + SFT.replace("trl-lib/Capybara", "pairs.jsonl"),
+        root=tmp_path,
+    )
+    assert kto.plan is not None and kto.plan.dataset_rows == 10  # unpaired: two rows a pair
     hub = lint(SFT, root=tmp_path)
     assert hub.plan is not None and hub.plan.dataset_rows is None
     assert "comes from the Hugging Face hub" in only(hub, "EL501").message

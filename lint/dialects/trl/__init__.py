@@ -30,6 +30,7 @@ from epochlint.dialects.trl.steps import (
     TrlConfigError,
     generation_batch,
     generation_dataloader_length,
+    kto_rows,
 )
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
 from epochlint.reading.directives import Directive
@@ -447,12 +448,25 @@ def resolve_datasets(config: TrlConfig, root: Path) -> Resolution | None:
             rows.append(DatasetRows(name, None, None, source, None, False))
             continue
         try:
-            stored = count_rows(_train_files(path)) if path.is_dir() else count_rows(path)
+            stored = count_rows(path)
         except RowCountError as error:
             problems.append(DatasetProblem("EL503", f"dataset `{name}`: {error}", name, None))
             rows.append(DatasetRows(name, None, None, "file", os.fspath(path), False))
             continue
         used = None if weighted else stored
+        if used is not None and config.trainer == "kto":
+            paired = _holds_pairs(path)
+            if paired is None:
+                problems.append(
+                    DatasetProblem(
+                        "EL501",
+                        f"dataset `{name}`: KTO trains on two rows per chosen/rejected pair, and "
+                        "epochlint reads the columns of .jsonl files only; pass --dataset-size N",
+                        name,
+                        None,
+                    )
+                )
+            used = None if paired is None else kto_rows(used, paired)
         rows.append(DatasetRows(name, used, stored, "file", os.fspath(path), False))
     counts = [item.rows for item in rows]
     total = sum(c for c in counts if c is not None) if None not in counts else None
@@ -468,8 +482,18 @@ def resolve_datasets(config: TrlConfig, root: Path) -> Resolution | None:
     return Resolution(total, tuple(rows), None, (), tuple(problems))
 
 
-def _train_files(folder: Path) -> Path:
-    return folder
+def _holds_pairs(path: Path) -> bool | None:
+    """Whether a .jsonl file's first row is a chosen/rejected pair; None for other files."""
+    import json
+
+    if path.suffix != ".jsonl":
+        return None
+    try:
+        with open(path, encoding="utf-8") as stream:
+            first = json.loads(stream.readline())
+    except (OSError, ValueError):
+        return None
+    return isinstance(first, dict) and "chosen" in first and "rejected" in first
 
 
 def refusals(config: TrlConfig, world_size: int) -> Iterator[tuple[str, str]]:
