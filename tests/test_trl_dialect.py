@@ -82,6 +82,13 @@ def test_a_key_trl_does_not_know_is_a_warning_an_error_only_for_the_cli() -> Non
         "`Accelerate launch command: error: unrecognized arguments: --num_train_epoch`"
         in cli.message
     )
+    recipe = only(lint(text, trl_entry="recipe"), "EL101")
+    assert recipe.severity.value == "error"
+    assert "`ValueError: Unknown arguments from config file: ['--num_train_epoch', ...]`" in (
+        recipe.message
+    )
+    script = only(lint(text, trl_entry="script"), "EL101")
+    assert script.severity.value == "warning" and "TRL's sft script ignores it" in script.message
     # trl <command> hands accelerate's own options to `accelerate launch`.
     assert "EL101" not in rules_of(lint(SFT + "num_processes: 4\n", trl_entry="cli"))
     # a field of alignment-handbook's own dataclasses

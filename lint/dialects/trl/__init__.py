@@ -74,7 +74,8 @@ STAGES = {
 # When the keys fit several trainers, the one TRL's CLI and recipes use most is assumed.
 PREFERENCE = ("sft", "dpo", "grpo", "kto", "reward", "rloo", "orpo", "cpo", "gkd", "online_dpo",
               "ppo")  # fmt: skip
-# How the config is run (`trl-entry`): what becomes of a key no dataclass declares.
+# How the config is run (`trl-entry`): `trl <command>` (accelerate refuses an unknown key),
+# TRL's own scripts (they ignore it) or a recipe repository's TrlParser script (it raises).
 ENTRIES = ("cli", "script", "recipe")
 
 
@@ -191,6 +192,14 @@ class TrlConfig(TrainingConfig):
                 f"`Accelerate launch command: error: unrecognized arguments: --{key}`{owner}"
             )
             return effect, Severity.ERROR
+        if self.entry_point == "recipe":
+            effect = (
+                f"the recipe's TrlParser stops with `ValueError: Unknown arguments from config "
+                f"file: ['--{key}', ...]` unless the recipe's own dataclasses declare it{owner}"
+            )
+            return effect, Severity.ERROR
+        if self.entry_point == "script":
+            return f"TRL's {self.trainer} script ignores it{owner}", Severity.WARNING
         effect = (
             f"TRL's {TRAINER_TITLES[self.trainer]} scripts ignore it{owner}; `trl "
             f"{self.trainer}` stops in `accelerate launch` (`unrecognized arguments: --{key}`) "
