@@ -257,3 +257,25 @@ def test_guard_reads_trl_commands_and_their_overrides() -> None:
     assert launch.config == "dpo.yaml"
     assert launch.overrides == ("beta=0.05", "num_train_epochs=2")
     assert world_size(command, {}).size == 4
+
+
+def test_the_configuration_file_names_the_trainer_entry_and_version(tmp_path: Path) -> None:
+    import pytest
+
+    from epochlint.commands.commandline import CommandLine, configurations
+    from epochlint.configfile import ConfigError, load
+
+    config = tmp_path / ".epochlint.yaml"
+    config.write_text("trl-trainer: grpo\ntrl-entry: cli\ntrl-version: '0.19.1'\n")
+    line = CommandLine(config_path=str(config))
+    settings = configurations(line).settings_for(str(tmp_path / "x.yaml"))
+    assert (settings.trl_trainer, settings.trl_entry, settings.trl) == (
+        "grpo",
+        "cli",
+        Version(0, 19, 1),
+    )
+    config.write_text("trl-trainer: sftt\n")
+    with pytest.raises(ConfigError, match="expected one of sft, dpo"):
+        load(config)
+    cli = configurations(CommandLine(trl_version="0.22.2", isolated=True))
+    assert cli.settings_for(str(tmp_path / "x.yaml")).trl == Version(0, 22, 2)
