@@ -44,18 +44,8 @@ def configurations(line: CommandLine) -> Configurations:
     """The settings of every file: its configuration file, then the command line on top.
     Raises OptionError for a bad option value, SettingsError for a configuration file that
     cannot be used."""
-    transformers = None
-    if line.transformers_version:
-        try:
-            transformers = Version.parse(line.transformers_version)
-        except ValueError as error:
-            raise OptionError("--transformers-version", str(error)) from None
-    trl = None
-    if line.trl_version:
-        try:
-            trl = Version.parse(line.trl_version)
-        except ValueError as error:
-            raise OptionError("--trl-version", str(error)) from None
+    transformers = _version("--transformers-version", line.transformers_version)
+    trl = _version("--trl-version", line.trl_version)
     select, extend_select, ignore = (
         _codes(line.select),
         _codes(line.extend_select),
@@ -82,6 +72,15 @@ def configurations(line: CommandLine) -> Configurations:
     )
     config_path = Path(line.config_path) if line.config_path else None
     return Configurations(options, config_path, line.isolated)
+
+
+def _version(option: str, text: str | None) -> Version | None:
+    if not text:
+        return None
+    try:
+        return Version.parse(text)
+    except ValueError as error:
+        raise OptionError(option, str(error)) from None
 
 
 def _codes(values: tuple[str, ...]) -> frozenset[str]:
