@@ -192,6 +192,11 @@ def test_other_trl_checks() -> None:
     assert quantized.message == "You can't use 8 bit and 4 bit precision at the same time"
     kto = only(lint("# epochlint: trl-trainer=kto\n" + SFT.replace(": 8\n", ": 1\n")), "EL105")
     assert kto.message.startswith("Actual (not effective) batch size must be > 1.")
+    flag = only(lint(SFT + "multi_gpu: true\n", trl_entry="cli"), "EL105")
+    assert "accelerate takes `True` for the training script" in flag.message
+    named = only(lint(SFT + "accelerate_config: zero4\n", trl_entry="cli"), "EL105")
+    assert named.message.startswith("Accelerate config zero4 is neither a file nor a valid")
+    assert rules_of(lint(SFT + "accelerate_config: zero3\n", trl_entry="cli")) == ["EL501"]
     packing = only(lint(SFT + "packing: true\nmax_length: null\n"), "EL105")
     assert packing.message == "When packing is enabled, `max_length` can't be `None`."
     mixture = only(lint(SFT + "datasets:\n  - path: a\n    weight: 2\n"), "EL105")

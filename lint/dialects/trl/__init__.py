@@ -235,6 +235,7 @@ def _known_keys(dialect: Dialect, trainer: str, entry_point: str | None) -> froz
     )
     if entry_point == "cli":
         known |= set(schema["x-epochlint-accelerate-launch"]["options"])
+        known.add("accelerate_config")  # `trl <command>` turns it into --config_file
     else:
         for recipe in schema["x-epochlint-recipe-fields"].values():
             known |= set(recipe["keys"])
@@ -575,6 +576,8 @@ def refusals(config: TrlConfig, world_size: int) -> Iterator[tuple[str, str]]:
                     "length, was -1`"
                 ),
             )
+    if config.entry_point == "cli":
+        yield from _launch_refusals(config)
     env = config.document.entries.get("env")
     if env is not None and not isinstance(env.value, dict):
         yield "env", "`env` field should be a dict in the YAML file."
@@ -618,6 +621,36 @@ def _grpo_refusals(config: TrlConfig) -> Iterator[tuple[str, str]]:
                 "At least one of `vllm_importance_sampling_clip_min` or "
                 "`vllm_importance_sampling_clip_max` must be set when "
                 "`vllm_importance_sampling_mode` is a `*_truncate` mode."
+            ),
+        )
+
+
+# `accelerate_config:` names TRL ships (trl/accelerate_configs); anything else is a file path.
+ACCELERATE_CONFIGS = ("fsdp1", "fsdp2", "multi_gpu", "single_gpu", "zero1", "zero2", "zero3")
+
+
+def _launch_refusals(config: TrlConfig) -> Iterator[tuple[str, str]]:
+    """`trl <command>` turns the keys no dataclass has into `accelerate launch` arguments."""
+    launch = config.dialect.schema["x-epochlint-accelerate-launch"]
+    flags = set(launch["flags_without_value"])
+    for key, entry in config.document.entries.items():
+        if key in flags and key not in _known_keys(config.dialect, config.trainer, None):
+            yield (
+                key,
+                (
+                    f"`{key}` is a flag of `accelerate launch`, which takes no value: `trl "
+                    f"{config.trainer}` passes `--{key} {entry.value}`, and accelerate takes "
+                    f"`{entry.value}` for the training script; pass `--{key}` to `accelerate "
+                    "launch` yourself, or set it in an accelerate config"
+                ),
+            )
+    name = config.value("accelerate_config")
+    if isinstance(name, str) and name not in ACCELERATE_CONFIGS and not Path(name).is_file():
+        yield (
+            "accelerate_config",
+            (
+                f"Accelerate config {name} is neither a file nor a valid config in the `trl` "
+                "package. Please provide a valid config name or a path to a config file."
             ),
         )
 
