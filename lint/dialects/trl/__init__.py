@@ -9,8 +9,8 @@ to a key TRL does not know depends on the entry point (`trl-entry`): `trl <comma
 to `accelerate launch`, which refuses it; recipe scripts (alignment-handbook, open-r1) declare
 their own fields on top of TRL's.
 
-GRPO and RLOO draw batches through TRL's RepeatSampler, so their steps per epoch are
-`trl_steps.py`'s, not Trainer's. Facts: README "TRL configs".
+GRPO and RLOO draw batches through TRL's RepeatSampler: their dataloader length is `steps.py`'s,
+and Trainer counts the optimizer steps from it. Facts: README "TRL configs".
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ from epochlint.dialects.llamafactory import PLACEMENT
 from epochlint.dialects.trl.steps import (
     DEFAULT_NUM_GENERATIONS,
     GENERATING_TRAINERS,
+    GenerationBatch,
     TrlConfigError,
     generation_batch,
     generation_dataloader_length,
     kto_rows,
 )
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
+from epochlint.facts.schedule import Plan
 from epochlint.reading.directives import Directive
 from epochlint.reading.document import Document
 from epochlint.settings import Settings
@@ -94,7 +96,8 @@ class TrlConfig(TrainingConfig):
             set(document.entries), dialect.schema, document.source.path
         )
         self.entry_point: str | None = None
-        self.trl_version: Any = None  # the TRL release whose deprecations apply
+        # Top-level float fields: argparse converts a string default with float().
+        self.string_numbers = _float_fields(dialect)
 
     def settle(self, settings: Settings, directives: list[Directive]) -> None:
         """A `trl-trainer` / `trl-entry` directive wins over the configuration file."""
@@ -107,7 +110,6 @@ class TrlConfig(TrainingConfig):
                 self.trainer, self.trainer_reason = directive.value, "from the directive"
             elif directive.name == "trl-entry" and directive.value in ENTRIES:
                 self.entry_point = directive.value
-        self.trl_version = settings.trl
 
     @property
     def title(self) -> str:
@@ -117,18 +119,13 @@ class TrlConfig(TrainingConfig):
     def assumption(self) -> str:
         return f"trainer `{self.trainer}` {self.trainer_reason}"
 
-    def plan_notes(self, plan: Any) -> list[tuple[str, str]]:
+    def plan_notes(self, plan: Plan) -> list[tuple[str, str]]:
         return plan_notes(self, plan)
 
     @property
     def trainer_spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = self.dialect.schema["x-epochlint-trainers"][self.trainer]
         return spec
-
-    @property
-    def string_numbers(self) -> frozenset[str]:  # type: ignore[override]
-        """Top-level float fields: argparse converts a string default with float()."""
-        return _float_fields(self.dialect)
 
     @property
     def method(self) -> str:
@@ -159,10 +156,6 @@ class TrlConfig(TrainingConfig):
 
     def packs_rows(self) -> bool:
         return self.trainer in ("sft", "gkd") and self.flag("packing")
-
-    def evaluation_enabled(self) -> bool:
-        strategy = self.value("eval_strategy")
-        return isinstance(strategy, str) and strategy != "no"
 
     def resolve_datasets(self, root: Path) -> Resolution | None:
         return resolve_datasets(self, root)
@@ -214,7 +207,7 @@ class TrlConfig(TrainingConfig):
     def refusals(self, world_size: int) -> Iterator[tuple[str, str]]:
         return refusals(self, world_size)
 
-    def generation(self, world_size: int) -> Any:
+    def generation(self, world_size: int) -> GenerationBatch | TrlConfigError | None:
         """GRPO/RLOO: how generations are batched, or the error TRL raises building the
         config (TrlConfigError); None when the batch sizes are not plain numbers."""
         return _generation(self, world_size)
@@ -279,7 +272,7 @@ def _positive(config: TrlConfig, key: str) -> int | None:
     return int(value)
 
 
-def _generation(config: TrlConfig, world_size: int) -> Any:
+def _generation(config: TrlConfig, world_size: int) -> GenerationBatch | TrlConfigError | None:
     batch = _positive(config, "per_device_train_batch_size")
     accumulation = _positive(config, "gradient_accumulation_steps")
     generations = config.value("num_generations")
@@ -328,7 +321,7 @@ def generation_schedule(
     return OwnSchedule(per_device * world_size * accumulation, None, None, None, length)
 
 
-def plan_notes(config: TrlConfig, plan: Any) -> list[tuple[str, str]]:
+def plan_notes(config: TrlConfig, plan: Plan) -> list[tuple[str, str]]:
     """GRPO/RLOO: how RepeatSampler turns prompts into optimizer steps."""
     if config.trainer not in GENERATING_TRAINERS or plan.batches_per_epoch is None:
         return []
@@ -338,6 +331,8 @@ def plan_notes(config: TrlConfig, plan: Any) -> list[tuple[str, str]]:
     iterations = _positive(config, "num_iterations") or 1
     accumulation = plan.gradient_accumulation or 1
     prompts = plan.dataset_rows
+    if prompts is None:
+        return []
     chunks = prompts // batch.prompts_per_generation
     dropped = prompts - chunks * batch.prompts_per_generation
     return [
