@@ -284,3 +284,21 @@ def test_the_configuration_file_names_the_trainer_entry_and_version(tmp_path: Pa
         load(config)
     cli = configurations(CommandLine(trl_version="0.22.2", isolated=True))
     assert cli.settings_for(str(tmp_path / "x.yaml")).trl == Version(0, 22, 2)
+
+
+def test_plan_shows_the_trainer_and_trl_s_sampler_arithmetic() -> None:
+    from epochlint.commands.plan import describe
+
+    settings = _settings(world_size=8)
+    result = check_source(
+        decode(("# epochlint: dataset-size=1000\n" + GRPO).encode(), "g.yaml"), settings
+    )
+    lines = dict(describe(result, settings))
+    assert lines["config"].startswith("TRL GRPO (trainer `grpo` assumed from `num_generations`")
+    assert lines["generation"] == (
+        "256 completions = 16 prompts x 16 generations, every 4 micro-steps x 1 iterations"
+    )
+    assert lines["steps per epoch"].startswith(
+        "62 = ceil(248 batches / 4); batches = floor(1,000 prompts / 16) x 1 x 4, the last 8 "
+        "prompts dropped"
+    )
