@@ -656,10 +656,10 @@ def trainer_refuses_config(context: Context) -> Iterator[Finding]:
     No fix: which number to change is yours to choose.
     """
     present = context.document.entries
-    for key, message in context.config.refusals(context.settings.world_size):
+    for key, message, severity in context.config.refusals(context.settings.world_size):
         entry = present.get(key)
         span = entry.key_span if entry is not None else None
-        yield Finding(message, span, facts={"key": key})
+        yield Finding(message, span, facts={"key": key}, severity=severity)
 
 
 @rule("EL106", "deprecated-value", "warning", fix="safe")

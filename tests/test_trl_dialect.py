@@ -176,9 +176,14 @@ def test_grpo_steps_follow_trl_s_sampler() -> None:
 
 def test_grpo_batches_trl_refuses() -> None:
     text = GRPO.replace("num_generations: 16", "num_generations: 3")
-    finding = only(lint(text), "EL105")
+    finding = only(lint(text, world_size_source="--num-gpus"), "EL105")
     assert finding.message == "generation_batch_size (32) must be divisible by num_generations (3)."
+    assert finding.severity.value == "error"
     assert (finding.line, finding.column) == (6, 1)
+    # With the process count left to its default, 3 processes would make it divisible.
+    assumed = only(lint(text), "EL105")
+    assert assumed.severity.value == "warning"
+    assert assumed.message.startswith("with one process (epochlint's default): generation_batch")
     rloo = only(lint("# epochlint: trl-trainer=rloo\n" + GRPO.replace("16", "1")), "EL105")
     assert rloo.message.startswith("RLOO requires at least 2 generations per prompt")
     both = only(lint(GRPO + "steps_per_generation: 2\ngeneration_batch_size: 64\n"), "EL105")

@@ -315,9 +315,9 @@ class TrainingConfig:
         table: dict[str, dict[str, Any]] = self.dialect.schema.get("x-epochlint-deprecated", {})
         return table
 
-    def refusals(self, world_size: int) -> Iterator[tuple[str, str]]:
-        """(key, message): what the trainer itself refuses while building its config, as far
-        as the file decides it (TRL's GRPO batch divisibility)."""
+    def refusals(self, world_size: int) -> Iterator[tuple[str, str, Severity | None]]:
+        """(key, message, severity or None for an error): what the trainer itself refuses
+        while building its config, as far as the file decides it (TRL's GRPO batches)."""
         return iter(())
 
     @property

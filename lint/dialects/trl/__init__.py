@@ -76,6 +76,8 @@ STAGES = {
 # When the keys fit several trainers, the one TRL's CLI and recipes use most is assumed.
 PREFERENCE = ("sft", "dpo", "grpo", "kto", "reward", "rloo", "orpo", "cpo", "gkd", "online_dpo",
               "ppo")  # fmt: skip
+# The keys a generation batch error is reported on (steps.generation_batch).
+GENERATION_KEYS = ("generation_batch_size", "per_device_eval_batch_size", "num_generations")
 # How the config is run (`trl-entry`): `trl <command>` (accelerate refuses an unknown key),
 # TRL's own scripts (they ignore it) or a recipe repository's TrlParser script (it raises).
 ENTRIES = ("cli", "script", "recipe")
@@ -96,6 +98,7 @@ class TrlConfig(TrainingConfig):
             set(document.entries), dialect.schema, document.source.path
         )
         self.entry_point: str | None = None
+        self.world_known = False  # whether the process count was given, not defaulted
         # Top-level float fields: argparse converts a string default with float().
         self.string_numbers = _float_fields(dialect)
 
@@ -110,6 +113,7 @@ class TrlConfig(TrainingConfig):
                 self.trainer, self.trainer_reason = directive.value, "from the directive"
             elif directive.name == "trl-entry" and directive.value in ENTRIES:
                 self.entry_point = directive.value
+        self.world_known = settings.world_size_source != "default"
 
     @property
     def title(self) -> str:
@@ -204,8 +208,23 @@ class TrlConfig(TrainingConfig):
     def deprecated_keys(self) -> dict[str, dict[str, Any]]:
         return _deprecated_for(self.dialect, self.trainer)
 
-    def refusals(self, world_size: int) -> Iterator[tuple[str, str]]:
-        return refusals(self, world_size)
+    def refusals(self, world_size: int) -> Iterator[tuple[str, str, Severity | None]]:
+        for key, message in refusals(self, world_size):
+            if key in GENERATION_KEYS and not self.world_known:
+                depends = any(
+                    not isinstance(self.generation(count), TrlConfigError) for count in range(1, 65)
+                )
+                if depends:
+                    yield (
+                        key,
+                        (
+                            f"with one process (epochlint's default): {message} Pass --num-gpus N or "
+                            "add `# epochlint: num-gpus=N` if the run uses more"
+                        ),
+                        Severity.WARNING,
+                    )
+                    continue
+            yield key, message, None
 
     def generation(self, world_size: int) -> GenerationBatch | TrlConfigError | None:
         """GRPO/RLOO: how generations are batched, or the error TRL raises building the
