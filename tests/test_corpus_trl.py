@@ -109,7 +109,11 @@ def test_with_the_versions_the_recipes_were_written_for_only_deprecations_remain
     # QLoRA DPO recipe's data is named in a format no current handbook script reads.
     assert found == {
         ("EL104", "`max_seq_length` is deprecated in TRL 0.19.1; use `max_length`"): 9,
-        ("EL105", "Either `datasets` or `dataset_name` must be provided."): 1,
+        (
+            "EL105",
+            "TRL stops with: Either `datasets` or `dataset_name` must be provided. "
+            "(trl/scripts/dpo.py)",
+        ): 1,
     }
 
 

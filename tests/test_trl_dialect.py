@@ -177,15 +177,18 @@ def test_grpo_steps_follow_trl_s_sampler() -> None:
 def test_grpo_batches_trl_refuses() -> None:
     text = GRPO.replace("num_generations: 16", "num_generations: 3")
     finding = only(lint(text, world_size_source="--num-gpus"), "EL105")
-    assert finding.message == "generation_batch_size (32) must be divisible by num_generations (3)."
+    assert finding.message == (
+        "TRL stops with: generation_batch_size (32) must be divisible by num_generations (3). "
+        "(GRPOConfig)"
+    )
     assert finding.severity.value == "error"
     assert (finding.line, finding.column) == (6, 1)
     # With the process count left to its default, 3 processes would make it divisible.
     assumed = only(lint(text), "EL105")
     assert assumed.severity.value == "warning"
-    assert assumed.message.startswith("with one process (epochlint's default): generation_batch")
+    assert "That is with one process, epochlint's default: pass --num-gpus N" in assumed.message
     rloo = only(lint("# epochlint: trl-trainer=rloo\n" + GRPO.replace("16", "1")), "EL105")
-    assert rloo.message.startswith("RLOO requires at least 2 generations per prompt")
+    assert rloo.message.startswith("TRL stops with: RLOO requires at least 2 generations per")
     both = only(lint(GRPO + "steps_per_generation: 2\ngeneration_batch_size: 64\n"), "EL105")
     assert "can not be both configured" in both.message
     string = only(lint(GRPO.replace("[accuracy_reward]", "accuracy_reward")), "EL105")
@@ -194,20 +197,22 @@ def test_grpo_batches_trl_refuses() -> None:
 
 def test_other_trl_checks() -> None:
     quantized = only(lint(SFT + "load_in_4bit: true\nload_in_8bit: true\n"), "EL105")
-    assert quantized.message == "You can't use 8 bit and 4 bit precision at the same time"
+    assert quantized.message == (
+        "TRL stops with: You can't use 8 bit and 4 bit precision at the same time (ModelConfig)"
+    )
     kto = only(lint("# epochlint: trl-trainer=kto\n" + SFT.replace(": 8\n", ": 1\n")), "EL105")
-    assert kto.message.startswith("Actual (not effective) batch size must be > 1.")
+    assert "Actual (not effective) batch size must be > 1." in kto.message
     flag = only(lint(SFT + "multi_gpu: true\n", trl_entry="cli"), "EL105")
     assert "accelerate takes `True` for the training script" in flag.message
     named = only(lint(SFT + "accelerate_config: zero4\n", trl_entry="cli"), "EL105")
-    assert named.message.startswith("Accelerate config zero4 is neither a file nor a valid")
+    assert "Accelerate config zero4 is neither a file nor a valid" in named.message
     assert rules_of(lint(SFT + "accelerate_config: zero3\n", trl_entry="cli")) == ["EL501"]
     packing = only(lint(SFT + "packing: true\nmax_length: null\n"), "EL105")
-    assert packing.message == "When packing is enabled, `max_length` can't be `None`."
+    assert "When packing is enabled, `max_length` can't be `None`. (SFTTrainer)" in packing.message
     mixture = only(lint(SFT + "datasets:\n  - path: a\n    weight: 2\n"), "EL105")
     assert "unexpected keyword argument 'weight'" in mixture.message
     no_data = only(lint(SFT.replace("dataset_name: trl-lib/Capybara\n", "")), "EL105")
-    assert no_data.message == "Either `datasets` or `dataset_name` must be provided."
+    assert "Either `datasets` or `dataset_name` must be provided." in no_data.message
     streamed = only(lint(SFT + "dataset_streaming: true\n"), "EL105")
     assert "args.max_steps must be set to a positive value" in streamed.message
     assert "EL105" not in rules_of(lint(SFT + "dataset_streaming: true\nmax_steps: 100\n"))

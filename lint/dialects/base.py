@@ -36,6 +36,16 @@ if TYPE_CHECKING:
 
 
 @record(frozen=True)
+class Refusal:
+    """A config the trainer's validation refuses: the check, the key, the trainer's words."""
+
+    validator: str
+    key: str
+    message: str
+    severity: Severity | None = None  # None: an error; a warning when it rests on an assumption
+
+
+@record(frozen=True)
 class Placement:
     """Where the fixer puts a key a file does not have yet."""
 
@@ -203,6 +213,24 @@ class TrainingConfig:
     def has(self, canonical: str) -> bool:
         return self.entry(canonical) is not None
 
+    def given(self, canonical: str) -> bool:
+        """Whether the trainer's own checks count the field as set (Axolotl's validators test
+        truthiness, so there a null, 0 or false is unset)."""
+        return self.has(canonical)
+
+    # Whether the trainer converts values in pydantic's lax mode ("3" for an int: Axolotl).
+    lax_types = False
+
+    def lax_value(self, key: str, value: Any) -> tuple[bool, Any]:
+        """With `lax_types`: (True, what the value becomes) when the trainer takes it for the
+        key, (False, the trainer's message) when it refuses it."""
+        return True, value
+
+    def refusals(self) -> Iterator[Refusal]:
+        """Settings or combinations the trainer's own config validation refuses that no
+        dedicated rule reports (EL105)."""
+        return iter(())
+
     def supports(self, canonical: str) -> bool:
         """Whether the dialect has a key for the field at all."""
         return canonical not in self.absent
@@ -314,11 +342,6 @@ class TrainingConfig:
         version `deprecated_in`/`removed_in` count in (default transformers)."""
         table: dict[str, dict[str, Any]] = self.dialect.schema.get("x-epochlint-deprecated", {})
         return table
-
-    def refusals(self, world_size: int) -> Iterator[tuple[str, str, Severity | None]]:
-        """(key, message, severity or None for an error): what the trainer itself refuses
-        while building its config, as far as the file decides it (TRL's GRPO batches)."""
-        return iter(())
 
     @property
     def assumption(self) -> str | None:

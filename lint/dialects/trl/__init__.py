@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from epochlint.diagnostic import Severity
-from epochlint.dialects.base import Dialect, OwnSchedule, TrainingConfig, is_number, load_schema
+from epochlint.dialects.base import (
+    Dialect,
+    OwnSchedule,
+    Refusal,
+    TrainingConfig,
+    is_number,
+    load_schema,
+)
 from epochlint.dialects.llamafactory import PLACEMENT
 from epochlint.dialects.trl.steps import (
     DEFAULT_NUM_GENERATIONS,
@@ -99,6 +106,7 @@ class TrlConfig(TrainingConfig):
         )
         self.entry_point: str | None = None
         self.world_known = False  # whether the process count was given, not defaulted
+        self.world_size = 1
         # Top-level float fields: argparse converts a string default with float().
         self.string_numbers = _float_fields(dialect)
 
@@ -114,6 +122,7 @@ class TrlConfig(TrainingConfig):
             elif directive.name == "trl-entry" and directive.value in ENTRIES:
                 self.entry_point = directive.value
         self.world_known = settings.world_size_source != "default"
+        self.world_size = settings.world_size
 
     @property
     def title(self) -> str:
@@ -208,23 +217,21 @@ class TrlConfig(TrainingConfig):
     def deprecated_keys(self) -> dict[str, dict[str, Any]]:
         return _deprecated_for(self.dialect, self.trainer)
 
-    def refusals(self, world_size: int) -> Iterator[tuple[str, str, Severity | None]]:
-        for key, message in refusals(self, world_size):
+    def refusals(self) -> Iterator[Refusal]:
+        for key, message in refusals(self, self.world_size):
+            validator = _validator(self, key)
             if key in GENERATION_KEYS and not self.world_known:
                 depends = any(
                     not isinstance(self.generation(count), TrlConfigError) for count in range(1, 65)
                 )
-                if depends:
-                    yield (
-                        key,
-                        (
-                            f"with one process (epochlint's default): {message} Pass --num-gpus N or "
-                            "add `# epochlint: num-gpus=N` if the run uses more"
-                        ),
-                        Severity.WARNING,
+                if depends:  # only the default of one process makes it so
+                    note = (
+                        f"{message} That is with one process, epochlint's default: pass "
+                        "--num-gpus N or add `# epochlint: num-gpus=N` if the run uses more"
                     )
+                    yield Refusal(validator, key, note, Severity.WARNING)
                     continue
-            yield key, message, None
+            yield Refusal(validator, key, message)
 
     def generation(self, world_size: int) -> GenerationBatch | TrlConfigError | None:
         """GRPO/RLOO: how generations are batched, or the error TRL raises building the
@@ -667,6 +674,30 @@ def _launch_refusals(config: TrlConfig) -> Iterator[tuple[str, str]]:
                 "package. Please provide a valid config name or a path to a config file."
             ),
         )
+
+
+def _validator(config: TrlConfig, key: str) -> str:
+    """Which part of TRL (or the launch) refuses a setting, as the finding names it."""
+    trainer = config.trainer
+    config_class = config.trainer_spec["config"]
+    by_key = {
+        "load_in_8bit": "ModelConfig",
+        "per_device_train_batch_size": "KTOTrainer",
+        "max_length": "SFTTrainer",
+        "dataset_streaming": "Trainer",
+        "streaming": "Trainer",
+        "env": "TrlParser",
+        "datasets": "DatasetMixtureConfig",
+        "dataset_mixture": "the recipe's ScriptArguments",
+        "reward_funcs": f"trl/scripts/{trainer}.py",
+        "dataset_name": f"trl/scripts/{trainer}.py",
+        "accelerate_config": f"trl {trainer}",
+    }
+    if key in by_key:
+        return by_key[key]
+    if key in config.dialect.schema["x-epochlint-accelerate-launch"]["flags_without_value"]:
+        return "accelerate launch"
+    return str(config_class)
 
 
 DATASET_ITEM_KEYS = ("path", "name", "data_dir", "data_files", "split", "columns", "fraction")
