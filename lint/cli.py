@@ -15,12 +15,14 @@ from epochlint.commands.plan import plan_command
 from epochlint.commands.recommend import recommend_command
 from epochlint.commands.rule import rule_command
 
+HELP_AND_VERSION = ("--help", "-h", "--version")
+
 
 class DefaultToCheck(click.Group):
     """`epochlint train.yaml` means `epochlint check train.yaml`."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        if not args or (args[0] not in self.commands and args[0] not in HELP_AND_VERSION):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 

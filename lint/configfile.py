@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,31 @@ from epochlint.settings import COMMAND_LINE, Settings, SettingsError, guidelines
 from epochlint.versions import Version
 
 CONFIG_NAMES = (".epochlint.yaml", ".epochlint.yml", "pyproject.toml")
+# What a walk never enters unless `exclude` is set (ruff's defaults, plus virtual environments'
+# own folders); `extend-exclude` adds to these.
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
 KEYS = (
     "select",
     "extend-select",
@@ -34,6 +60,7 @@ KEYS = (
     "num-gpus",
     "dataset-sizes",
     "exclude",
+    "extend-exclude",
     "unfixable",
     "transformers-version",
     "root",
@@ -59,7 +86,8 @@ class Options:
     num_gpus: int | None = None
     dataset_size: int | None = None  # one size for every file (the command line)
     dataset_sizes: tuple[tuple[str, int], ...] = ()  # (glob, rows), the first match wins
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] | None = None  # None: DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
     unfixable: frozenset[str] = frozenset()
     transformers: Version | None = None
     root: Path | None = None
@@ -89,6 +117,29 @@ def matches(relative: str, pattern: str) -> bool:
     if fnmatch.fnmatchcase(relative, pattern):
         return True
     return "/" not in pattern and fnmatch.fnmatchcase(relative.rsplit("/", 1)[-1], pattern)
+
+
+class Exclusion:
+    """Globs that exclude a path when they match it or one of its folders, as ruff's `exclude`
+    does; compiled into two regular expressions, since a walk tests every file."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        cleaned = [pattern.removeprefix("./").rstrip("/") for pattern in patterns]
+        names = [fnmatch.translate(pattern) for pattern in cleaned if "/" not in pattern]
+        paths = [fnmatch.translate(pattern) for pattern in cleaned]
+        self._name = re.compile("|".join(names)) if names else None
+        self._path = re.compile("|".join(paths)) if paths else None
+
+    def matches(self, relative: str) -> bool:
+        """Does a glob match this path (relative to the configuration's folder)?"""
+        if self._path is not None and self._path.match(relative):
+            return True
+        return self._name is not None and bool(self._name.match(relative.rsplit("/", 1)[-1]))
+
+    def excludes(self, relative: str) -> bool:
+        """Does a glob match this path or one of its folders?"""
+        parts = relative.split("/")
+        return any(self.matches("/".join(parts[:end])) for end in range(len(parts), 0, -1))
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -423,7 +474,7 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
                 (pattern, _positive(rows, f"{where}.{pattern}"))
                 for pattern, rows in _mapping(value, where).items()
             )
-        elif key == "exclude":
+        elif key in ("exclude", "extend-exclude"):
             values[key] = tuple(_strings(value, where))
         elif key == "transformers-version":
             values[key] = _version(value, where)
@@ -445,7 +496,8 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
         guidelines=values.get("guidelines"),
         num_gpus=values.get("num-gpus"),
         dataset_sizes=values.get("dataset-sizes", ()),
-        exclude=values.get("exclude", ()),
+        exclude=values.get("exclude"),
+        extend_exclude=values.get("extend-exclude", ()),
         unfixable=values.get("unfixable", frozenset()),
         transformers=values.get("transformers-version"),
         root=values.get("root"),
@@ -570,6 +622,7 @@ class Configurations:
         self._by_path: dict[str, tuple[Path, Options | None]] = {}
         # Settings without a per-file part (no dataset-sizes), by id() of the file's options
         self._settings: dict[int, Settings] = {}
+        self._exclusions: dict[int, Exclusion] = {}  # by id() of the file's options
 
     def options_for(self, checked: Path) -> Options | None:
         """The configuration file's options that apply to `checked` (None: defaults)."""
@@ -595,12 +648,28 @@ class Configurations:
             known = self._by_path[path] = (checked, self.options_for(checked))
         return known
 
-    def excluded(self, path: str) -> bool:
+    def excluded(self, path: str, folders_checked: bool = False) -> bool:
+        """Does `exclude` (or its default) or `extend-exclude` match the path or one of its
+        folders? With `folders_checked` (a walk has already tested the folders), only the path
+        itself is tested."""
         checked, options = self._checked(path)
-        if options is None or not options.exclude:
-            return False
-        relative = _relative(checked, options.folder)
-        return any(matches(relative, pattern) for pattern in options.exclude)
+        folder = options.folder if options is not None else self.command_line.folder
+        exclusion = self._exclusion(options)
+        relative = _relative(checked, folder)
+        if folders_checked:
+            return exclusion.matches(relative)
+        return exclusion.excludes(relative)
+
+    def _exclusion(self, options: Options | None) -> Exclusion:
+        exclusion = self._exclusions.get(id(options))
+        if exclusion is None:
+            exclude = options.exclude if options is not None else None
+            patterns = [
+                *(DEFAULT_EXCLUDE if exclude is None else exclude),
+                *(options.extend_exclude if options is not None else ()),
+            ]
+            exclusion = self._exclusions[id(options)] = Exclusion(patterns)
+        return exclusion
 
     def settings_for(self, path: str) -> Settings:
         """Settings for a checked file (standard input: a path named by --stdin-filename, or

@@ -158,9 +158,64 @@ def test_guidelines_override_the_epoch_ranges(repo: Path) -> None:
     assert rules("configs/train.yaml") == []
 
 
-def test_exclude_skips_matching_files_even_when_named(repo: Path) -> None:
+def checked_paths(*args: str) -> list[str]:
+    return [f["path"] for f in report(*args)["files"]]
+
+
+def test_exclude_skips_matching_files_in_a_walk_and_named_ones_with_force_exclude(
+    repo: Path,
+) -> None:
     (repo / ".epochlint.yaml").write_text("exclude: ['configs/train*.yaml']\n")
-    assert report("configs/train.yaml")["files"] == []
+    assert checked_paths(".") == []
+    assert checked_paths("--force-exclude", "configs/train.yaml") == []
+    # As in ruff, a file named on the command line is checked unless --force-exclude.
+    assert checked_paths("configs/train.yaml") == ["configs/train.yaml"]
+
+
+def test_a_walk_checks_training_configs_and_skips_other_yaml_silently(repo: Path) -> None:
+    (repo / "configs" / "deepspeed.yaml").write_text(
+        "zero_optimization: {stage: 2}\ntrain_micro_batch_size_per_gpu: 2\n"
+    )
+    (repo / "configs" / "notes.txt").write_text(CONFIG)
+    (repo / ".github").mkdir()
+    (repo / ".github" / "ci.yml").write_text("on: push\njobs: {}\n")
+    assert checked_paths() == ["configs/train.yaml"]  # no path: the current folder
+    assert checked_paths("configs") == ["configs/train.yaml"]
+    verbose = report("--verbose", ".")["files"]
+    assert {f["path"]: f.get("skipped") for f in verbose} == {
+        ".github/ci.yml": "none of its keys are training arguments",
+        "configs/deepspeed.yaml": "a DeepSpeed config, not a training config",
+        "configs/train.yaml": None,
+    }
+
+
+def test_a_walk_leaves_out_default_excludes_and_what_gitignore_ignores(repo: Path) -> None:
+    for folder in (".venv/lib", "node_modules/x", "outputs", "configs/local"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "train.yaml").write_text(CONFIG)
+    (repo / ".gitignore").write_text("outputs/\n")
+    (repo / "configs" / ".ignore").write_text("local\n")
+    assert checked_paths() == ["configs/train.yaml"]
+    assert checked_paths("--no-respect-gitignore") == [
+        "configs/local/train.yaml",
+        "configs/train.yaml",
+        "outputs/train.yaml",
+    ]
+    (repo / ".epochlint.yaml").write_text("extend-exclude: [configs]\n")
+    assert checked_paths("--no-respect-gitignore") == ["outputs/train.yaml"]
+    (repo / ".epochlint.yaml").write_text("exclude: [outputs]\n")  # replaces the defaults
+    assert checked_paths() == [
+        ".venv/lib/train.yaml",
+        "configs/train.yaml",
+        "node_modules/x/train.yaml",
+    ]
+
+
+def test_a_gitignore_above_the_walked_folder_applies(repo: Path) -> None:
+    (repo / "configs" / "generated").mkdir()
+    (repo / "configs" / "generated" / "train.yaml").write_text(CONFIG)
+    (repo / ".gitignore").write_text("generated/\n")
+    assert checked_paths("configs") == ["configs/train.yaml"]
 
 
 def test_root_is_relative_to_the_configuration(repo: Path) -> None:

@@ -63,6 +63,19 @@ from epochlint.overrides import split_overrides
     is_flag=True,
     help="With --fix/--diff: apply only safe fixes (no change to training behaviour).",
 )
+@click.option(
+    "--no-respect-gitignore",
+    is_flag=True,
+    help="Walk into files that .gitignore, .ignore or .git/info/exclude ignore.",
+)
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Apply exclude to files named on the command line too (for pre-commit).",
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Also list the walked files that are not configs."
+)
 def check(
     paths: tuple[str, ...],
     output_format: str | None,
@@ -85,11 +98,13 @@ def check(
     fix: bool,
     diff: bool,
     only_safe: bool,
+    no_respect_gitignore: bool,
+    force_exclude: bool,
+    verbose: bool,
 ) -> None:
-    """Check training configs (a path of `-` reads standard input)."""
-    if not paths:
-        raise click.UsageError("give at least one config file (or `-` for standard input)")
-    paths, overrides = split_overrides(paths)  # `cfg.yaml key=value ...` as llamafactory-cli
+    """Check training configs: files, and the training configs in folders (default: `.`);
+    a path of `-` reads standard input."""
+    paths, overrides = split_overrides(paths or (".",))  # `cfg.yaml key=value` as llamafactory-cli
     if overrides and (len(paths) != 1 or paths[0] == "-" or fix or diff):
         raise click.UsageError("key=value overrides apply to one config file, without --fix/--diff")
     if config_path and isolated:
@@ -120,6 +135,9 @@ def check(
         fix=fix,
         diff=diff,
         only_safe=only_safe,
+        respect_gitignore=not no_respect_gitignore,
+        force_exclude=force_exclude,
+        verbose=verbose,
     )
     try:
         status = run_check(run)

@@ -43,13 +43,16 @@ class CheckRun:
     fix: bool = False
     diff: bool = False
     only_safe: bool = False
+    respect_gitignore: bool = True
+    force_exclude: bool = False  # named files too are left out when `exclude` matches them
+    verbose: bool = False  # list the walked files that are not training configs
 
 
 def run_check(run: CheckRun) -> int:
     """Check (or fix) the files, write the report, and return the exit status. Raises
     commandline.OptionError for an option value that cannot be used."""
     try:
-        per_path = settings_per_path(run)
+        per_path, walked = settings_per_path(run)
     except SettingsError as error:  # a configuration file that cannot be used
         echo(f"epochlint: error: {error}\n", sys.stderr)
         return EXIT_FAILURE
@@ -62,17 +65,34 @@ def run_check(run: CheckRun) -> int:
     else:
         results = lint(run, per_path)
         footer, status, report_stream = None, status_of(results), sys.stdout
+    if not run.verbose:
+        results = [result for result in results if not _skipped_in_walk(result, walked)]
     write_report(run, results, footer, report_stream)
     if run.exit_zero and status == EXIT_FINDINGS:
         return EXIT_CLEAN
     return status
 
 
-def settings_per_path(run: CheckRun) -> list[tuple[str, Settings]]:
-    """Each path that is not excluded, with its settings (stdin's are `--stdin-filename`'s)."""
+def settings_per_path(run: CheckRun) -> tuple[list[tuple[str, Settings]], set[str]]:
+    """Each file to check with its settings (stdin's are `--stdin-filename`'s), and which of
+    them a directory walk found."""
     found = configurations(run.command_line)
-    checked = [path for path in run.paths if path == "-" or not found.excluded(path)]
-    return [(path, found.settings_for(_located(path, run.stdin_filename))) for path in checked]
+    if any(path != "-" and os.path.isdir(path) for path in run.paths) or run.force_exclude:
+        from epochlint.commands.files import collect
+
+        targets = collect(run.paths, found, run.respect_gitignore, run.force_exclude)
+        checked = [target.path for target in targets]
+        walked = {target.path for target in targets if target.walked}
+    else:  # files only, the usual pre-commit run: nothing to walk or exclude
+        checked, walked = list(run.paths), set()
+    per_path = [(path, found.settings_for(_located(path, run.stdin_filename))) for path in checked]
+    return per_path, walked
+
+
+def _skipped_in_walk(result: FileResult, walked: set[str]) -> bool:
+    """A walked file that is not a training config: left out of the report, as ruff leaves
+    out the files it does not lint."""
+    return result.path in walked and result.skipped is not None
 
 
 def _located(path: str, stdin_filename: str | None) -> str:

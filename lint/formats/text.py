@@ -46,11 +46,13 @@ def _source_excerpt(diagnostic: Diagnostic, lines: list[str], style: Style) -> l
     ]
 
 
-def render_file(result: FileResult, style: Style = plain) -> list[str]:
+def render_file(result: FileResult, style: Style = plain, quiet: bool = False) -> list[str]:
+    """A file's findings, each with its source line and fix, then its schedule; quiet: the
+    findings alone (no note on a skipped file, no schedule)."""
     if result.error is not None:
         return [style(f"{result.path}: ", bold=True) + style("error: ", fg="red") + result.error]
     if result.skipped is not None and not result.diagnostics:
-        return [style(f"{result.path}: skipped: {result.skipped}", dim=True)]
+        return [] if quiet else [style(f"{result.path}: skipped: {result.skipped}", dim=True)]
     lines = result.source.text.splitlines() if result.source else []
     out: list[str] = []
     for diagnostic in result.diagnostics:
@@ -65,7 +67,7 @@ def render_file(result: FileResult, style: Style = plain) -> list[str]:
                 + diagnostic.fix.describe()
             )
         out.append("")
-    if result.diagnostics and result.plan is not None:
+    if result.diagnostics and result.plan is not None and not quiet:
         dialect = f" ({result.config.dialect.title} config)" if result.config else ""
         out.append(style(f"{result.path}{dialect}: {plan_line(result.plan)}", dim=True))
         out.append("")
@@ -76,9 +78,13 @@ def summary(results: list[FileResult], style: Style = plain) -> str:
     counts = {severity: sum(r.count(severity) for r in results) for severity in Severity}
     unreadable = sum(1 for r in results if r.error is not None)
     fixable = sum(1 for r in results for d in r.diagnostics if d.fix is not None)
-    # Overrides on the command line are reported like a file, but they are not one.
-    checked = len({r.path for r in results if r.path != COMMAND_LINE})
+    # Overrides on the command line are reported like a file, but they are not one; a file
+    # that is not a training config is not checked.
+    checked = len({r.path for r in results if r.path != COMMAND_LINE and r.skipped is None})
+    skipped = sum(1 for r in results if r.skipped is not None)
     files = f"{checked} file{'s' if checked != 1 else ''}"
+    if skipped:
+        files += f", {skipped} skipped"
     if not any(counts.values()) and not unreadable:
         return style("All checks passed!", fg="green", bold=True) + f" ({files})"
     parts = [
@@ -98,7 +104,7 @@ def render(results: list[FileResult], report: Report = DEFAULT) -> str:
     """Each file's findings, then the summary (or the report's footer) unless quiet."""
     out: list[str] = []
     for result in results:
-        out.extend(render_file(result, report.style))
+        out.extend(render_file(result, report.style, report.quiet))
     if report.quiet:
         return "".join(line + "\n" for line in out)
     out.append(closing(results, report))
