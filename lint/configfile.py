@@ -61,6 +61,8 @@ KEYS = (
     "dataset-sizes",
     "exclude",
     "extend-exclude",
+    "per-file-ignores",
+    "extend-per-file-ignores",
     "unfixable",
     "transformers-version",
     "root",
@@ -88,6 +90,7 @@ class Options:
     dataset_sizes: tuple[tuple[str, int], ...] = ()  # (glob, rows), the first match wins
     exclude: tuple[str, ...] | None = None  # None: DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()  # (glob, rules it skips)
     unfixable: frozenset[str] = frozenset()
     transformers: Version | None = None
     root: Path | None = None
@@ -476,6 +479,11 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
             )
         elif key in ("exclude", "extend-exclude"):
             values[key] = tuple(_strings(value, where))
+        elif key in ("per-file-ignores", "extend-per-file-ignores"):
+            values[key] = tuple(
+                (pattern, rule_codes(_strings(codes, f"{where}.{pattern}"), f"{where}.{pattern}"))
+                for pattern, codes in _mapping(value, where).items()
+            )
         elif key == "transformers-version":
             values[key] = _version(value, where)
         elif key == "root":
@@ -498,6 +506,10 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
         dataset_sizes=values.get("dataset-sizes", ()),
         exclude=values.get("exclude"),
         extend_exclude=values.get("extend-exclude", ()),
+        per_file_ignores=(
+            *values.get("per-file-ignores", ()),
+            *values.get("extend-per-file-ignores", ()),
+        ),
         unfixable=values.get("unfixable", frozenset()),
         transformers=values.get("transformers-version"),
         root=values.get("root"),
@@ -592,14 +604,23 @@ def settings_from(layers: list[Options], checked: Path | None) -> Settings:
         if layer.dataset_size is not None:
             settings.dataset_size = layer.dataset_size
             settings.dataset_size_source = "--dataset-size" if options else layer.origin
-        elif checked is not None:
-            relative = _relative(checked, layer.folder)
-            for pattern, rows in layer.dataset_sizes:
-                if matches(relative, pattern):
-                    settings.dataset_size = rows
-                    settings.dataset_size_source = f"{layer.origin} dataset-sizes"
-                    break
+        if checked is not None:
+            _apply_per_file(settings, layer, _relative(checked, layer.folder))
     return settings
+
+
+def _apply_per_file(settings: Settings, layer: Options, relative: str) -> None:
+    """What a layer sets for files matching a glob: their dataset size (unless an option gave
+    one for every file), the rules they skip."""
+    if layer.dataset_size is None:
+        for pattern, rows in layer.dataset_sizes:
+            if matches(relative, pattern):
+                settings.dataset_size = rows
+                settings.dataset_size_source = f"{layer.origin} dataset-sizes"
+                break
+    for pattern, codes in layer.per_file_ignores:
+        if matches(relative, pattern):
+            settings.ignore |= codes
 
 
 class Configurations:
@@ -615,6 +636,7 @@ class Configurations:
         self.command_line = command_line
         self.isolated = isolated
         self.find = find
+        self.config_path = config_path
         self.fixed = load(config_path) if config_path is not None else None
         self._by_folder: dict[Path, Options | None] = {}
         self._by_file: dict[Path, Options] = {}
@@ -639,6 +661,16 @@ class Configurations:
                 self._by_file[found] = load(found)
             self._by_folder[folder] = self._by_file[found] if found is not None else None
         return self._by_folder[folder]
+
+    def config_file_for(self, path: str) -> Path | None:
+        """The configuration file whose settings a checked file gets (None: the defaults)."""
+        if self.isolated:
+            return None
+        if self.config_path is not None:
+            return self.config_path
+        checked = Path(path).absolute()
+        self.options_for(checked)
+        return self._found.get(checked.parent) if self.find is find_config else None
 
     def _checked(self, path: str) -> tuple[Path, Options | None]:
         """The absolute path of a checked file and its options, once per path."""
@@ -676,7 +708,7 @@ class Configurations:
         a file in the current folder)."""
         checked, file_options = self._checked(path)
         layers = [file_options, self.command_line] if file_options else [self.command_line]
-        if any(layer.dataset_sizes for layer in layers):
+        if any(layer.dataset_sizes or layer.per_file_ignores for layer in layers):
             return settings_from(layers, checked)
         # Nothing depends on the file itself: the same settings for every file of the folder.
         shared = self._settings.get(id(file_options))

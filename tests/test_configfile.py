@@ -285,3 +285,68 @@ def test_a_bad_configuration_is_one_line_naming_file_and_key(
     assert result.output.count("\n") == 1, result.output
     assert result.output.startswith("epochlint: error: ")
     assert message in result.output
+
+
+def test_per_file_ignores_skip_rules_for_matching_files_relative_to_the_configuration(
+    repo: Path,
+) -> None:
+    everything = rules("configs/train.yaml", "--dataset-size", "1000")
+    assert "EL201" in everything
+    (repo / ".epochlint.yaml").write_text("per-file-ignores:\n  'configs/train*.yaml': [EL2]\n")
+    ignored = rules("configs/train.yaml", "--dataset-size", "1000")
+    assert ignored == [code for code in everything if not code.startswith("EL2")]
+    (repo / ".epochlint.yaml").write_text(
+        "per-file-ignores: {'other/*.yaml': [EL2]}\n"
+        "extend-per-file-ignores: {'train.yaml': [EL201]}\n"
+    )
+    assert rules("configs/train.yaml", "--dataset-size", "1000") == [
+        code for code in everything if code != "EL201"
+    ]
+
+
+def test_a_per_file_ignore_that_names_no_rule_is_one_line(repo: Path) -> None:
+    (repo / ".epochlint.yaml").write_text("per-file-ignores: {'*.yaml': [EL999]}\n")
+    result = epochlint("configs/train.yaml")
+    assert result.exit_code == 2
+    assert result.output == (
+        "epochlint: error: .epochlint.yaml per-file-ignores.*.yaml: `EL999` matches no rule "
+        "(see `epochlint rule --all`)\n"
+    )
+
+
+def test_show_settings_names_the_configuration_file_and_each_setting(repo: Path) -> None:
+    (repo / ".epochlint.yaml").write_text(
+        "num-gpus: 4\nper-file-ignores: {'configs/*': [EL413]}\nextend-exclude: [legacy]\n"
+    )
+    shown = CliRunner().invoke(main, ["--show-settings", "configs/train.yaml"]).output
+    assert shown.startswith("Settings for configs/train.yaml\n")
+    assert f"  configuration file    {repo / '.epochlint.yaml'}\n" in shown
+    assert "  num-gpus              4 (.epochlint.yaml)\n" in shown
+    assert "  per-file-ignores      EL413\n" in shown
+    assert "  extend-exclude        legacy\n" in shown
+    isolated = CliRunner().invoke(main, ["--isolated", "--show-settings", "configs/train.yaml"])
+    assert "configuration file    none (--isolated)" in isolated.output
+    assert "num-gpus              1 (default)" in isolated.output
+
+
+def test_show_files_lists_what_a_walk_checks(repo: Path) -> None:
+    (repo / "configs" / "deepspeed.yaml").write_text("zero_optimization: {}\ntrain_batch_size: 8\n")
+    result = CliRunner().invoke(main, ["--show-files"])
+    assert (result.exit_code, result.output) == (0, "configs/train.yaml\n")
+
+
+def test_output_format_is_an_alias_of_format(repo: Path) -> None:
+    aliased = CliRunner().invoke(main, ["--output-format", "json", "configs/train.yaml"])
+    assert json.loads(aliased.output) == report("configs/train.yaml")
+
+
+def test_exit_non_zero_on_fix_fails_a_run_that_changed_a_file(repo: Path) -> None:
+    (repo / ".epochlint.yaml").write_text("select: [EL101]\n")
+    path = repo / "configs" / "train.yaml"
+    path.write_text(CONFIG + "early_stopping_patience: 2\n")
+    assert CliRunner().invoke(main, ["--fix", str(path)]).exit_code == 0  # all fixed
+    path.write_text(CONFIG + "early_stopping_patience: 2\n")
+    assert CliRunner().invoke(main, ["--fix", "--exit-non-zero-on-fix", str(path)]).exit_code == 1
+    assert "early_stopping_steps: 2" in path.read_text()
+    # nothing left to fix: no change, exit 0
+    assert CliRunner().invoke(main, ["--fix", "--exit-non-zero-on-fix", str(path)]).exit_code == 0

@@ -18,6 +18,7 @@ from epochlint.overrides import split_overrides
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--format",
+    "--output-format",
     "output_format",
     type=click.Choice(tuple(FORMATS)),
     help="Report format (default: full; in GitHub Actions, annotations and the full report).",
@@ -76,6 +77,17 @@ from epochlint.overrides import split_overrides
 @click.option(
     "--verbose", "-v", is_flag=True, help="Also list the walked files that are not configs."
 )
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="With --fix: exit 1 when a file was changed, even if nothing remains.",
+)
+@click.option("--show-files", is_flag=True, help="List the files that would be checked.")
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the configuration file and the settings that apply to the first PATH.",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str | None,
@@ -101,6 +113,9 @@ def check(
     no_respect_gitignore: bool,
     force_exclude: bool,
     verbose: bool,
+    exit_non_zero_on_fix: bool,
+    show_files: bool,
+    show_settings: bool,
 ) -> None:
     """Check training configs: files, and the training configs in folders (default: `.`);
     a path of `-` reads standard input."""
@@ -138,6 +153,9 @@ def check(
         respect_gitignore=not no_respect_gitignore,
         force_exclude=force_exclude,
         verbose=verbose,
+        exit_non_zero_on_fix=exit_non_zero_on_fix,
+        show_files=show_files,
+        show_settings=show_settings,
     )
     try:
         status = run_check(run)

@@ -46,20 +46,34 @@ class CheckRun:
     respect_gitignore: bool = True
     force_exclude: bool = False  # named files too are left out when `exclude` matches them
     verbose: bool = False  # list the walked files that are not training configs
+    exit_non_zero_on_fix: bool = False  # exit 1 when --fix changed a file, even if all is fixed
+    show_files: bool = False  # list the files the run would check, and nothing else
+    show_settings: bool = False  # print the settings of the first path, and nothing else
 
 
 def run_check(run: CheckRun) -> int:
     """Check (or fix) the files, write the report, and return the exit status. Raises
     commandline.OptionError for an option value that cannot be used."""
     try:
+        if run.show_settings:
+            from epochlint.commands.show import show_settings
+
+            echo(show_settings(run.paths[0], configurations(run.command_line)), sys.stdout)
+            return EXIT_CLEAN
         per_path, walked = settings_per_path(run)
     except SettingsError as error:  # a configuration file that cannot be used
         echo(f"epochlint: error: {error}\n", sys.stderr)
         return EXIT_FAILURE
+    if run.show_files:
+        results = [result for result in lint(run, per_path) if result.skipped is None]
+        echo("".join(f"{result.path}\n" for result in results), sys.stdout)
+        return EXIT_CLEAN
     if run.fix or run.diff:
         from epochlint.commands.fix import fix_files
 
-        results, footer, status = fix_files(per_path, run.stdin_filename, run.diff, run.only_safe)
+        results, footer, status = fix_files(
+            per_path, run.stdin_filename, run.diff, run.only_safe, run.exit_non_zero_on_fix
+        )
         # `--fix -` writes the fixed file to standard output: the report goes to the other one
         report_stream = sys.stderr if "-" in run.paths and not run.diff else sys.stdout
     else:

@@ -40,7 +40,11 @@ def unified_diff(outcome: FixOutcome) -> str:
 
 
 def fix_files(
-    per_path: list[tuple[str, Settings]], stdin_filename: str | None, diff: bool, only_safe: bool
+    per_path: list[tuple[str, Settings]],
+    stdin_filename: str | None,
+    diff: bool,
+    only_safe: bool,
+    non_zero_on_fix: bool = False,
 ) -> tuple[list[FileResult], str | None, int]:
     """Fix each run of consecutive files that share settings (usually all of them at once);
     return the final lint results, the closing lines and the exit status."""
@@ -54,7 +58,9 @@ def fix_files(
         while end < len(per_path) and per_path[end][1] == settings:
             end += 1
         group = tuple(path for path, _ in per_path[index:end])
-        found, footer, group_status = run_fixes(group, settings, stdin_filename, diff, only_safe)
+        found, footer, group_status = run_fixes(
+            group, settings, stdin_filename, diff, only_safe, non_zero_on_fix
+        )
         results.extend(found)
         footers.append(footer)
         status = max(status, group_status)
@@ -68,6 +74,7 @@ def run_fixes(
     stdin_filename: str | None,
     diff: bool,
     only_safe: bool,
+    non_zero_on_fix: bool = False,
 ) -> tuple[list[FileResult], str, int]:
     """Fix every path; return the final lint results, the closing line and the exit status."""
     results: list[FileResult] = []
@@ -117,7 +124,10 @@ def run_fixes(
                 err=True,
             )
         results.append(result)
-    return results, _footer(results, fixed, diff), _status(results, failures, diff, changed_files)
+    status = _status(results, failures, diff, changed_files)
+    if non_zero_on_fix and changed_files and not diff:  # --exit-non-zero-on-fix
+        status = max(status, EXIT_FINDINGS)
+    return results, _footer(results, fixed, diff), status
 
 
 def _footer(results: list[FileResult], fixed: int, diff: bool) -> str:
