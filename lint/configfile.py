@@ -26,8 +26,7 @@ from epochlint.settings import COMMAND_LINE, Settings, SettingsError, guidelines
 from epochlint.versions import Version
 
 CONFIG_NAMES = (".epochlint.yaml", ".epochlint.yml", "pyproject.toml")
-# What a walk never enters unless `exclude` is set (ruff's defaults, plus virtual environments'
-# own folders); `extend-exclude` adds to these.
+# What a walk never enters unless `exclude` is set: ruff's defaults. `extend-exclude` adds to them.
 DEFAULT_EXCLUDE = (
     ".bzr",
     ".direnv",
@@ -35,17 +34,22 @@ DEFAULT_EXCLUDE = (
     ".git",
     ".git-rewrite",
     ".hg",
+    ".ipynb_checkpoints",
     ".mypy_cache",
     ".nox",
     ".pants.d",
+    ".pyenv",
+    ".pytest_cache",
     ".pytype",
     ".ruff_cache",
     ".svn",
     ".tox",
     ".venv",
+    ".vscode",
     "__pypackages__",
     "_build",
     "buck-out",
+    "build",
     "dist",
     "node_modules",
     "site-packages",
