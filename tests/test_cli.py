@@ -213,3 +213,20 @@ def test_the_readme_lists_every_rule() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for rule in all_rules():
         assert f"| {rule.code} | {rule.name}" in readme, f"README's rule table lacks {rule.code}"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--nope"], "No such option '--nope'"),
+        (["plan"], "Missing argument 'PATH'."),
+        (["check", "--transformers-version", "x", "a.yaml"], "Invalid value for"),
+        (["recommend", "--diff"], "--diff shows what --apply would change"),
+    ],
+)
+def test_a_usage_error_is_one_line(arguments: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2
+    assert len(result.output.splitlines()) == 1, result.output
+    assert result.output.startswith(f"epochlint: error: {message}")
+    assert "--help`)" in result.output
