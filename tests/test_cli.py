@@ -230,3 +230,16 @@ def test_a_usage_error_is_one_line(arguments: list[str], message: str) -> None:
     assert len(result.output.splitlines()) == 1, result.output
     assert result.output.startswith(f"epochlint: error: {message}")
     assert "--help`)" in result.output
+
+
+def test_diff_is_coloured_on_a_terminal_and_plain_otherwise(tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("model_name_or_path: m\nstage: sft\nlr: 1.0e-4\nnum_train_epochs: 3\n")
+    arguments = ["--diff", "--select", "EL101", str(path)]
+    plain = CliRunner().invoke(main, arguments).output
+    coloured = CliRunner().invoke(main, [*arguments, "--color", "always"], color=True).output
+    assert "\x1b[" not in plain
+    assert "-lr: 1.0e-4\n" in plain and "+learning_rate: 1.0e-4\n" in plain
+    assert "\x1b[31m-lr: 1.0e-4\x1b[0m\n" in coloured
+    assert "\x1b[32m+learning_rate: 1.0e-4\x1b[0m\n" in coloured
+    assert f"\x1b[1m--- a/{path}\x1b[0m\n" in coloured

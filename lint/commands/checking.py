@@ -71,8 +71,14 @@ def run_check(run: CheckRun) -> int:
     if run.fix or run.diff:
         from epochlint.commands.fix import fix_files
 
+        diff_style = _style(run.diff and use_colour(run.color, sys.stdout))
         results, footer, status = fix_files(
-            per_path, run.stdin_filename, run.diff, run.only_safe, run.exit_non_zero_on_fix
+            per_path,
+            run.stdin_filename,
+            run.diff,
+            run.only_safe,
+            run.exit_non_zero_on_fix,
+            diff_style,
         )
         # `--fix -` writes the fixed file to standard output: the report goes to the other one
         report_stream = sys.stderr if "-" in run.paths and not run.diff else sys.stdout

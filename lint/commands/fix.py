@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import sys
+from typing import Any
 
 import click
 
@@ -21,9 +22,28 @@ from epochlint.engine import (
     undecodable,
 )
 from epochlint.fixer import FixOutcome, fix_source
+from epochlint.formats import Style, plain
 from epochlint.settings import Settings
 from epochlint.source import SourceError, UnreadablePath, decode, encode, read_file
 from epochlint.writer import WriteError, write_atomic
+
+# How `--diff` colours its lines on a terminal, as git does (the first prefix that matches).
+DIFF_STYLES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("+++", {"bold": True}),
+    ("---", {"bold": True}),
+    ("@@", {"fg": "cyan"}),
+    ("+", {"fg": "green"}),
+    ("-", {"fg": "red"}),
+)
+
+
+def styled_diff(diff: str, style: Style) -> str:
+    lines = []
+    for line in diff.splitlines(keepends=True):
+        body = line.rstrip("\n")
+        look = next((look for prefix, look in DIFF_STYLES if body.startswith(prefix)), None)
+        lines.append(style(body, **look) + line[len(body) :] if look is not None else line)
+    return "".join(lines)
 
 
 def unified_diff(outcome: FixOutcome) -> str:
@@ -45,6 +65,7 @@ def fix_files(
     diff: bool,
     only_safe: bool,
     non_zero_on_fix: bool = False,
+    style: Style = plain,
 ) -> tuple[list[FileResult], str | None, int]:
     """Fix each run of consecutive files that share settings (usually all of them at once);
     return the final lint results, the closing lines and the exit status."""
@@ -59,7 +80,7 @@ def fix_files(
             end += 1
         group = tuple(path for path, _ in per_path[index:end])
         found, footer, group_status = run_fixes(
-            group, settings, stdin_filename, diff, only_safe, non_zero_on_fix
+            group, settings, stdin_filename, diff, only_safe, non_zero_on_fix, style
         )
         results.extend(found)
         footers.append(footer)
@@ -75,6 +96,7 @@ def run_fixes(
     diff: bool,
     only_safe: bool,
     non_zero_on_fix: bool = False,
+    style: Style = plain,
 ) -> tuple[list[FileResult], str, int]:
     """Fix every path; return the final lint results, the closing line and the exit status."""
     results: list[FileResult] = []
@@ -101,7 +123,7 @@ def run_fixes(
             result = check_source(source, settings)
         elif outcome.changed:
             if diff:
-                sys.stdout.write(unified_diff(outcome))
+                sys.stdout.write(styled_diff(unified_diff(outcome), style))
             elif path == "-":
                 sys.stdout.buffer.write(encode(source, outcome.text))
             else:
