@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CORPUS
 
 from epochlint.cli import main
 
@@ -55,19 +57,60 @@ def test_plain_epochlint_and_check_are_the_same(configs: Path) -> None:
     assert "EL201 too-many-epochs [warning]" in plain.output
 
 
-def test_human_report_shows_source_line_marker_fix_and_summary(configs: Path) -> None:
-    out = run(str(configs / "warned.yaml"), "--dataset-size", "3000").output.splitlines()
-    path = configs / "warned.yaml"
-    assert out[0].startswith(f"{path}:9:19: EL201 too-many-epochs [warning] `num_train_epochs: 10`")
-    assert out[1:4] == ["  |", "9 | num_train_epochs: 10", "  |                   ^^"]
-    assert out[4] == "  = fix available (suggested): set `num_train_epochs: 5`"
-    assert (
-        "plan: rows 3,000 (--dataset-size) · GPUs 1 · effective batch 8 · steps/epoch 375"
-        in out[-3]
+def test_human_report_shows_source_line_marker_fix_and_summary(
+    configs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(configs)
+    out = run("warned.yaml", "--dataset-size", "3000", env={"COLUMNS": "80"}).output
+    assert out == (
+        "warned.yaml:9:19: EL201 too-many-epochs [warning]\n"
+        "  `num_train_epochs: 10` is above the 3-5 range for LoRA on 3,000 rows (medium)\n"
+        "  |\n"
+        "9 | num_train_epochs: 10\n"
+        "  |                   ^^\n"
+        "  = note: 3,750 steps that will memorise the data; use 5, and enable early\n"
+        "    stopping (EL406)\n"
+        "  = fix available (suggested): set `num_train_epochs: 5`\n"
+        "\n"
+        "warned.yaml:9:19: EL406 no-early-stopping [warning] 10 epochs with no evaluation\n"
+        "  |\n"
+        "9 | num_train_epochs: 10\n"
+        "  |                   ^^\n"
+        "  = note: overfitting (train loss falling while eval loss rises) goes unseen and\n"
+        "    nothing stops the run at its best point; hold out data (`val_size: 0.1`),\n"
+        "    evaluate every epoch and stop early (`early_stopping_steps: 2`)\n"
+        "  = fix available (suggested):\n"
+        "    set `val_size: 0.1`, set `eval_strategy: epoch`, set `save_strategy: epoch`,\n"
+        "    set `load_best_model_at_end: true`, set `early_stopping_steps: 2`\n"
+        "\n"
+        "warned.yaml (LLaMA-Factory config): plan: rows 3,000 (--dataset-size) · GPUs 1\n"
+        "  effective batch 8 · steps/epoch 375 · total steps 3,750 · epochs 10 · warmup 0\n"
+        "\n"
+        "Found 0 errors, 2 warnings, 0 info in 1 file. 2 fixable with `epochlint --fix`\n"
     )
-    assert (
-        out[-1] == "Found 0 errors, 2 warnings, 0 info in 1 file. 2 fixable with `epochlint --fix`"
+
+
+def test_a_wide_terminal_keeps_the_headline_on_the_finding_line(configs: Path) -> None:
+    out = run(str(configs / "warned.yaml"), "--dataset-size", "3000", env={"COLUMNS": "200"})
+    first = out.output.splitlines()[0]
+    assert first == (
+        f"{configs / 'warned.yaml'}:9:19: EL201 too-many-epochs [warning] `num_train_epochs: "
+        "10` is above the 3-5 range for LoRA on 3,000 rows (medium)"
     )
+
+
+@pytest.mark.parametrize("corpus", ["llamafactory", "axolotl", "trl"])
+def test_at_80_columns_only_source_lines_and_the_path_are_wider(
+    corpus: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(CORPUS / corpus)
+    out = run("--num-gpus", "8", "--verbose", env={"COLUMNS": "80"}).output
+    assert "EL" in out
+    for line in out.splitlines():
+        without_path = re.sub(r"^\S+\.ya?ml", "", line)
+        is_source = re.match(r"\d+ \| ", line) is not None
+        one_word = re.fullmatch(r"\s*(= note: )?\S+/\S+", line) is not None  # a long path
+        assert len(without_path) <= 80 or is_source or one_word, line
 
 
 def test_clean_run_says_so(configs: Path) -> None:
@@ -243,3 +286,16 @@ def test_diff_is_coloured_on_a_terminal_and_plain_otherwise(tmp_path: Path) -> N
     assert "\x1b[31m-lr: 1.0e-4\x1b[0m\n" in coloured
     assert "\x1b[32m+learning_rate: 1.0e-4\x1b[0m\n" in coloured
     assert f"\x1b[1m--- a/{path}\x1b[0m\n" in coloured
+
+
+def test_json_keeps_the_whole_message_and_gives_the_detail_apart(configs: Path) -> None:
+    out = run("--format", "json", str(configs / "warned.yaml"), "--dataset-size", "3000").output
+    finding = json.loads(out)["files"][0]["diagnostics"][0]
+    assert finding["message"] == (
+        "`num_train_epochs: 10` is above the 3-5 range for LoRA on 3,000 rows (medium): 3,750 "
+        "steps that will memorise the data; use 5, and enable early stopping (EL406)"
+    )
+    assert finding["detail"] == (
+        "3,750 steps that will memorise the data; use 5, and enable early stopping (EL406)"
+    )
+    assert list(finding)[:5] == ["rule", "name", "severity", "message", "detail"]

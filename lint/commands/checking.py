@@ -19,6 +19,7 @@ from epochlint.commands.commandline import CommandLine, configurations
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS, FileResult, check_files
 from epochlint.engine import exit_code as status_of
 from epochlint.formats import DEFAULT, STATISTICS, Report, Style, plain, renderer, use_colour
+from epochlint.formats.layout import terminal_width
 from epochlint.records import record
 from epochlint.settings import Settings, SettingsError
 
@@ -139,7 +140,7 @@ def write_report(
     output = open(run.output_file, "w", encoding="utf-8") if run.output_file else None
     try:
         colour = output is None and use_colour(run.color, stream)
-        report = Report(style=_style(colour), footer=footer, quiet=run.quiet)
+        report = Report(_style(colour), footer, run.quiet, terminal_width())
         name = STATISTICS if run.statistics else run.output_format or "full"
         echo(renderer(name)(results, report), output or stream, colour)
     finally:
