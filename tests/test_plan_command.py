@@ -174,17 +174,41 @@ def test_constant_scheduler_says_it_ignores_warmup(tmp_path: Path) -> None:
     assert "`constant` ignores warmup" in shown.output
 
 
+COMPARE_COLUMNS_SHOWN = [
+    "GPUs",
+    "batch",
+    "steps/epoch",
+    "steps",
+    "epochs",
+    "warmup",
+    "evals",
+    "saves",
+    "logs",
+    "warnings",
+]
+
+
 def test_compare_gpus_shows_how_the_gpu_count_changes_the_run(tmp_path: Path) -> None:
     # mistake 3: 20,000 steps on one GPU is a step explosion; 8 GPUs make an effective batch of 8
     path = write(
         tmp_path, per_device_train_batch_size=1, gradient_accumulation_steps=1, num_train_epochs=2
     )
-    shown = plan(path, "--dataset-size", "10000", "--compare-gpus")
+    shown = plan(path, "--dataset-size", "10000", "--compare-gpus", env={"COLUMNS": "120"})
     assert shown.exit_code == 0, shown.output
-    rows = [line.split() for line in shown.output.splitlines()[3:]]
+    lines = shown.output.splitlines()
+    assert lines[2].split() == COMPARE_COLUMNS_SHOWN
+    rows = [line.split(maxsplit=9) for line in lines[3:7]]
     assert [row[0] for row in rows] == ["1", "2", "4", "8"]
     assert [row[3] for row in rows] == ["20,000", "10,000", "5,000", "2,500"]
-    assert "EL204" in rows[0][-2] + rows[0][-1] and "EL204" not in " ".join(rows[3])
+    assert "EL204" in rows[0][-1] and "EL204" not in rows[3][-1]
+    # At 80 columns the warnings move below the table, one line per GPU count.
+    narrow = plan(path, "--dataset-size", "10000", "--compare-gpus", env={"COLUMNS": "80"})
+    lines = narrow.output.splitlines()
+    assert lines[2].split() == COMPARE_COLUMNS_SHOWN[:-1]
+    assert all(len(line) <= 80 for line in lines[1:])  # the first starts with the path
+    assert lines[7].startswith("batch: effective batch;")
+    assert lines[8].startswith("warnings on 1 GPU: ") and "EL204" in lines[8]
+    assert lines[11].startswith("warnings on 8 GPUs: ") and "EL204" not in lines[11]
 
     data = json.loads(
         plan(path, "--dataset-size", "10000", "--gpus", "1,3", "--format", "json").output
@@ -231,3 +255,14 @@ def test_a_file_that_does_not_parse_is_one_line_and_exit_2(tmp_path: Path) -> No
     shown = plan(str(path))
     assert shown.exit_code == 2
     assert "cannot be read" in shown.output and "Traceback" not in shown.output
+
+
+def test_at_80_columns_every_plan_line_fits(tmp_path: Path) -> None:
+    path = write(tmp_path, num_train_epochs=3)  # rows unknown: the longest explanation
+    shown = plan(path, "--ascii", env={"COLUMNS": "80"})
+    lines = shown.output.splitlines()
+    assert lines[1:3] == [
+        "  rows             unknown: it could not be found; give it with --dataset-size N",
+        "                   or `# epochlint: dataset-size=N`",
+    ]
+    assert all(len(line) <= 80 for line in lines[1:]), shown.output
