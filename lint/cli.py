@@ -26,7 +26,10 @@ class DefaultToCheck(click.Group):
     """`epochlint train.yaml` means `epochlint check train.yaml`."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in HELP_AND_VERSION):
+        # Shell completion parses what is typed so far (resiliently): with nothing typed yet,
+        # the group's command names are what it offers.
+        completing = ctx.resilient_parsing and not args
+        if not completing and (not args or args[0] not in (*self.commands, *HELP_AND_VERSION)):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 

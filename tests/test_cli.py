@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -299,3 +300,22 @@ def test_json_keeps_the_whole_message_and_gives_the_detail_apart(configs: Path) 
         "3,750 steps that will memorise the data; use 5, and enable early stopping (EL406)"
     )
     assert list(finding)[:5] == ["rule", "name", "severity", "message", "detail"]
+
+
+def test_shell_completion_offers_the_commands_and_the_options() -> None:
+    epochlint = str(Path(sys.executable).parent / "epochlint")
+
+    def complete(words: str) -> str:
+        environment = {
+            "PATH": os.environ.get("PATH", ""),
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+            "_EPOCHLINT_COMPLETE": "bash_complete",
+        }
+        done = subprocess.run(
+            [epochlint], env=environment, capture_output=True, text=True, timeout=60
+        )
+        return done.stdout
+
+    assert complete("epochlint pl") == "plain,plan\n"
+    assert "plain,--select" in complete("epochlint check --sel")

@@ -86,3 +86,15 @@ def update() -> None:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
     update()
+
+
+def test_ci_runs_the_quick_start_commands_as_the_readme_gives_them() -> None:
+    readme = README.read_text(encoding="utf-8")
+    section = readme[readme.index("## Quick start") :]
+    start = section.index("```sh\n") + len("```sh\n")
+    commands = section[start : section.index("```", start)].splitlines()
+    assert len(commands) == 2
+    assert commands[0].split(" && ")[1] == ".venv/bin/pip install -e ."  # epochlint alone
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    for command in commands:
+        assert any(line.startswith(command) for line in ci), command
