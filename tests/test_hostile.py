@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # a subprocess for every input
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 EPOCHLINT = str(Path(sys.executable).parent / "epochlint")
 MEMORY_LIMIT = 1 << 30
@@ -204,6 +205,7 @@ import sys
 from pathlib import Path
 from epochlint.commands import fix as fixcommand
 from epochlint.cli import main
+
 
 real = fixcommand.fix_source
 

@@ -18,8 +18,8 @@ from epochlint.overrides import (
     parse_overrides,
     split_overrides,
 )
+from epochlint.reading.source import decode
 from epochlint.settings import COMMAND_LINE
-from epochlint.source import decode
 
 ARGUMENTS = [
     "learning_rate=1e-5",

@@ -15,13 +15,22 @@ from typing import Any
 
 import click
 
-from epochlint.diagnose import DEFAULT_PATIENCE, Diagnosis, Schedule, diagnose, epochs_text, number
-from epochlint.document import DocumentError, parse
+from epochlint.dialects import default
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS
-from epochlint.runlog import RunLog, RunLogError, as_number, read_run
-from epochlint.source import SourceError, encode, read_file
-from epochlint.writer import WriteError, write_atomic
-from epochlint.yamledit import EditError, KeyEdit, apply_edits
+from epochlint.fix.edit import EditError, apply_edits
+from epochlint.fix.planner import placed_edit
+from epochlint.fix.writer import WriteError, write_atomic
+from epochlint.reading.document import DocumentError, parse
+from epochlint.reading.source import SourceError, encode, read_file
+from epochlint.run.diagnose import (
+    DEFAULT_PATIENCE,
+    Diagnosis,
+    Schedule,
+    diagnose,
+    epochs_text,
+    number,
+)
+from epochlint.run.runlog import RunLog, RunLogError, as_number, read_run
 
 PLOT_INSTALL = "pip install 'epochlint[plot]'"
 
@@ -184,7 +193,7 @@ def fix_epochs(config_path: str, run: RunLog, result: Diagnosis) -> str:
         # LLaMA-Factory's own examples write epochs as floats; keep the file's style.
         value = float(epochs) if isinstance(config.get(key), float) else epochs
     try:
-        text = apply_edits(source.text, [KeyEdit("set", key, value)])
+        text = apply_edits(source.text, [placed_edit(default(), "set", key, value)])
     except EditError as error:
         raise DiagnoseError(f"{config_path}: not fixed: {error}") from None
     if text == source.text:

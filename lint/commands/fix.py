@@ -21,11 +21,11 @@ from epochlint.engine import (
     exit_code,
     undecodable,
 )
-from epochlint.fixer import FixOutcome, fix_source
+from epochlint.fix.planner import FixOutcome, fix_source
+from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.formats import Style, plain
+from epochlint.reading.source import SourceError, UnreadablePath, decode, encode, read_file
 from epochlint.settings import Settings
-from epochlint.source import SourceError, UnreadablePath, decode, encode, read_file
-from epochlint.writer import WriteError, write_atomic
 
 # How `--diff` colours its lines on a terminal, as git does (the first prefix that matches).
 DIFF_STYLES: tuple[tuple[str, dict[str, Any]], ...] = (

@@ -17,9 +17,9 @@ from epochlint.commands import options
 from epochlint.commands.commandline import CommandLine, configurations
 from epochlint.diagnostic import Severity
 from epochlint.engine import EXIT_FAILURE, EXIT_FINDINGS, FileResult, check_path
-from epochlint.guard import GuardError, read_command, world_size
 from epochlint.overrides import check_path_with_overrides
 from epochlint.records import replace
+from epochlint.run.guard import GuardError, read_command, world_size
 from epochlint.settings import SettingsError
 
 COMMAND_NOT_FOUND = 127  # what a shell returns, so scripts see the usual status

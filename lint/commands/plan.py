@@ -14,16 +14,15 @@ from typing import Any
 
 import click
 
-from epochlint.chart import Style, plain
 from epochlint.commands import options
 from epochlint.commands.commandline import CommandLine, OptionError, configurations
 from epochlint.diagnostic import Severity, format_value, thousands
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, FileResult, check_path
+from epochlint.facts.schedule import Events, Plan, curve, events, scheduler_of
 from epochlint.formats import use_colour
 from epochlint.formats.layout import terminal_width, wrap
-from epochlint.plan import Plan
 from epochlint.records import replace
-from epochlint.schedule import Events, curve, events, scheduler_of
+from epochlint.run.chart import Style, plain
 from epochlint.settings import Settings, SettingsError
 
 COMPARED_GPUS = (1, 2, 4, 8)
@@ -170,7 +169,7 @@ def chart_lines(
     assert plan is not None and config is not None
     if not plan.total_steps:
         return []
-    from epochlint import chart
+    from epochlint.run import chart
 
     scheduler = scheduler_of(config)
     warmup = plan.warmup_steps or 0

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from epochlint.diagnostic import Diagnostic, Severity, thousands
 from epochlint.engine import FileResult
+from epochlint.facts.schedule import Plan
 from epochlint.formats import DEFAULT, Report, Style
 from epochlint.formats.layout import split_message, wrap, wrap_after, wrap_parts
-from epochlint.plan import Plan
 from epochlint.settings import COMMAND_LINE
 
 SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
