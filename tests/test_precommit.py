@@ -130,17 +130,23 @@ def readme_snippet(language: str) -> str:
 
 
 def snapshot_of_this_checkout(folder: Path) -> tuple[Path, str]:
-    """A clone of this checkout with its uncommitted changes committed: the `repo` and `rev`
-    pre-commit installs the hooks from."""
-    clone = folder / "epochlint"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    changes = subprocess.run(
-        ["git", "diff", "HEAD", "--binary"], cwd=ROOT, capture_output=True, check=True
+    """A repository holding this checkout's files as they are (committed or not, ignored files
+    left out): the `repo` and `rev` pre-commit installs the hooks from."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
     ).stdout
-    if changes:
-        subprocess.run(["git", "apply"], cwd=clone, input=changes, check=True)
-        identity = ["-c", "user.email=t@example.com", "-c", "user.name=t"]
-        subprocess.run(["git", *identity, "commit", "-qam", "working tree"], cwd=clone, check=True)
+    clone = folder / "epochlint"
+    for name in filter(None, listed.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name)
+    identity = ["-c", "user.email=t@example.com", "-c", "user.name=t"]
+    for command in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-qm", "snapshot"]):
+        subprocess.run(["git", *command], cwd=clone, check=True)
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True
     ).stdout.strip()
