@@ -350,3 +350,18 @@ def test_exit_non_zero_on_fix_fails_a_run_that_changed_a_file(repo: Path) -> Non
     assert "early_stopping_steps: 2" in path.read_text()
     # nothing left to fix: no change, exit 0
     assert CliRunner().invoke(main, ["--fix", "--exit-non-zero-on-fix", str(path)]).exit_code == 0
+
+
+def test_a_walked_file_that_is_not_a_config_neither_counts_nor_is_written(repo: Path) -> None:
+    (repo / "configs" / "train.yaml").unlink()
+    other = repo / "compose.yaml"
+    other.write_text("services: {}\nservices: {web: {}}\n")  # a duplicate key (EL002)
+    walked = CliRunner().invoke(main, ["."], env={"GITHUB_ACTIONS": ""})
+    assert (walked.exit_code, walked.output) == (0, "All checks passed! (0 files)\n")
+    for fix in (["--fix"], ["--diff"]):
+        assert CliRunner().invoke(main, [*fix, "."]).exit_code == 0
+    assert other.read_text() == "services: {}\nservices: {web: {}}\n"
+    verbose = CliRunner().invoke(main, ["--verbose", "--format", "concise", "."])
+    assert "compose.yaml:2:1: EL002" in verbose.output and verbose.exit_code == 0
+    named = CliRunner().invoke(main, ["compose.yaml"])  # named, its problems count
+    assert named.exit_code == 1

@@ -70,23 +70,24 @@ def run_check(run: CheckRun) -> int:
         echo("".join(f"{result.path}\n" for result in results), sys.stdout)
         return EXIT_CLEAN
     if run.fix or run.diff:
-        from epochlint.commands.fix import fix_files
+        from epochlint.commands.fix import FixOptions, fix_files
 
-        diff_style = _style(run.diff and use_colour(run.color, sys.stdout))
-        results, footer, status = fix_files(
-            per_path,
-            run.stdin_filename,
-            run.diff,
-            run.only_safe,
-            run.exit_non_zero_on_fix,
-            diff_style,
+        options = FixOptions(
+            stdin_filename=run.stdin_filename,
+            diff=run.diff,
+            only_safe=run.only_safe,
+            non_zero_on_fix=run.exit_non_zero_on_fix,
+            style=_style(run.diff and use_colour(run.color, sys.stdout)),
+            walked=frozenset(walked),
         )
+        results, footer, status = fix_files(per_path, options)
         # `--fix -` writes the fixed file to standard output: the report goes to the other one
         report_stream = sys.stderr if "-" in run.paths and not run.diff else sys.stdout
     else:
         results = lint(run, per_path)
-        footer, status, report_stream = None, status_of(results), sys.stdout
-    if not run.verbose:
+        counted = [result for result in results if not _skipped_in_walk(result, walked)]
+        footer, status, report_stream = None, status_of(counted), sys.stdout
+    if not run.verbose:  # --verbose lists them, and they still do not count
         results = [result for result in results if not _skipped_in_walk(result, walked)]
     write_report(run, results, footer, report_stream)
     if run.exit_zero and status == EXIT_FINDINGS:

@@ -25,6 +25,7 @@ from epochlint.fix.planner import FixOutcome, fix_source
 from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.formats import Style, plain
 from epochlint.reading.source import SourceError, UnreadablePath, decode, encode, read_file
+from epochlint.records import record
 from epochlint.settings import Settings
 
 # How `--diff` colours its lines on a terminal, as git does (the first prefix that matches).
@@ -59,13 +60,18 @@ def unified_diff(outcome: FixOutcome) -> str:
     )
 
 
+@record(frozen=True)
+class FixOptions:
+    stdin_filename: str | None = None
+    diff: bool = False  # show the changes, write nothing
+    only_safe: bool = False
+    non_zero_on_fix: bool = False  # --exit-non-zero-on-fix
+    style: Style = plain  # how the diff is coloured
+    walked: frozenset[str] = frozenset()  # found in a folder: left out when not a config
+
+
 def fix_files(
-    per_path: list[tuple[str, Settings]],
-    stdin_filename: str | None,
-    diff: bool,
-    only_safe: bool,
-    non_zero_on_fix: bool = False,
-    style: Style = plain,
+    per_path: list[tuple[str, Settings]], options: FixOptions
 ) -> tuple[list[FileResult], str | None, int]:
     """Fix each run of consecutive files that share settings (usually all of them at once);
     return the final lint results, the closing lines and the exit status."""
@@ -79,9 +85,7 @@ def fix_files(
         while end < len(per_path) and per_path[end][1] == settings:
             end += 1
         group = tuple(path for path, _ in per_path[index:end])
-        found, footer, group_status = run_fixes(
-            group, settings, stdin_filename, diff, only_safe, non_zero_on_fix, style
-        )
+        found, footer, group_status = run_fixes(group, settings, options)
         results.extend(found)
         footers.append(footer)
         status = max(status, group_status)
@@ -90,20 +94,15 @@ def fix_files(
 
 
 def run_fixes(
-    paths: tuple[str, ...],
-    settings: Settings,
-    stdin_filename: str | None,
-    diff: bool,
-    only_safe: bool,
-    non_zero_on_fix: bool = False,
-    style: Style = plain,
+    paths: tuple[str, ...], settings: Settings, options: FixOptions
 ) -> tuple[list[FileResult], str, int]:
     """Fix every path; return the final lint results, the closing line and the exit status."""
     results: list[FileResult] = []
     fixed = failures = changed_files = 0
+    diff = options.diff
     for path in paths:
         stdin_data = sys.stdin.buffer.read() if path == "-" else None
-        shown = (stdin_filename or "<stdin>") if stdin_data is not None else path
+        shown = (options.stdin_filename or "<stdin>") if stdin_data is not None else path
         try:
             source = read_file(path) if stdin_data is None else decode(stdin_data, shown)
         except UnreadablePath as error:
@@ -115,15 +114,17 @@ def run_fixes(
             if stdin_data is not None and not diff:
                 sys.stdout.buffer.write(stdin_data)  # a filter passes on what it cannot fix
             continue
-        outcome = fix_source(source, settings, only_safe)
+        outcome = fix_source(source, settings, options.only_safe)
         result = outcome.result or check_source(source, settings)
+        if result.skipped is not None:  # not a training config: never written
+            outcome.text = source.text
         if outcome.refused is not None and outcome.applied:
             click.echo(f"{source.path}: not fixed: {outcome.refused}", err=True)
             failures += 1
             result = check_source(source, settings)
         elif outcome.changed:
             if diff:
-                sys.stdout.write(styled_diff(unified_diff(outcome), style))
+                sys.stdout.write(styled_diff(unified_diff(outcome), options.style))
             elif path == "-":
                 sys.stdout.buffer.write(encode(source, outcome.text))
             else:
@@ -146,10 +147,13 @@ def run_fixes(
                 err=True,
             )
         results.append(result)
-    status = _status(results, failures, diff, changed_files)
-    if non_zero_on_fix and changed_files and not diff:  # --exit-non-zero-on-fix
+    # A walked file that is not a training config is left out of the report, and so of the
+    # count of what remains and of the exit status.
+    counted = [r for r in results if r.path not in options.walked or r.skipped is None]
+    status = _status(counted, failures, diff, changed_files)
+    if options.non_zero_on_fix and changed_files and not diff:
         status = max(status, EXIT_FINDINGS)
-    return results, _footer(results, fixed, diff), status
+    return results, _footer(counted, fixed, diff), status
 
 
 def _footer(results: list[FileResult], fixed: int, diff: bool) -> str:
