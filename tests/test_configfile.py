@@ -324,6 +324,9 @@ def test_show_settings_names_the_configuration_file_and_each_setting(repo: Path)
     assert "  num-gpus              4 (.epochlint.yaml)\n" in shown
     assert "  per-file-ignores      EL413\n" in shown
     assert "  extend-exclude        legacy\n" in shown
+    folder = CliRunner().invoke(main, ["--show-settings"]).output  # no path: the current folder
+    assert folder.startswith("Settings for files in .\n")
+    assert f"  configuration file    {repo / '.epochlint.yaml'}\n" in folder
     isolated = CliRunner().invoke(main, ["--isolated", "--show-settings", "configs/train.yaml"])
     assert "configuration file    none (--isolated)" in isolated.output
     assert "num-gpus              1 (default)" in isolated.output

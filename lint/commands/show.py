@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from epochlint.configfile import DEFAULT_EXCLUDE, Configurations
@@ -9,6 +10,10 @@ from epochlint.settings import default_guidelines
 
 
 def show_settings(path: str, configurations: Configurations) -> str:
+    """The settings of `path`, or of a config directly in it when it is a folder."""
+    shown = f"files in {path}" if os.path.isdir(path) else path
+    if os.path.isdir(path):
+        path = os.path.join(path, "train.yaml")  # any file name: settings go by folder
     settings = configurations.settings_for(path)
     found = configurations.config_file_for(path)
     options = configurations.options_for(Path(path).absolute())
@@ -48,7 +53,7 @@ def show_settings(path: str, configurations: Configurations) -> str:
         ),
     ]
     width = max(len(label) for label, _ in lines)
-    return f"Settings for {path}\n" + "".join(
+    return f"Settings for {shown}\n" + "".join(
         f"  {label:<{width}}  {value}\n" for label, value in lines
     )
 
