@@ -62,19 +62,20 @@ def _first_break(text: str, breaks: tuple[str, ...]) -> int | None:
 
 def wrap(text: str, width: int, indent: str = "", hanging: str = "  ") -> list[str]:
     """`text` in lines of at most `width` characters (a longer word stays whole): the first
-    line starts with `indent`, the others with `hanging`."""
+    line starts with `indent`, the others with `hanging`. (textwrap would do, but costs a
+    millisecond to import on every check that finds something.)"""
     if len(indent) + len(text) <= width:
         return [indent + text]
-    import textwrap  # only for text that does not fit
-
-    return textwrap.wrap(
-        text,
-        width,
-        initial_indent=indent,
-        subsequent_indent=hanging,
-        break_long_words=False,
-        break_on_hyphens=False,
-    ) or [indent]
+    lines: list[str] = []
+    line, empty = indent, True
+    for word in text.split():
+        if not empty and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = hanging + word
+        else:
+            line = line + word if empty else f"{line} {word}"
+        empty = False
+    return [*lines, line]
 
 
 def wrap_after(head: str, styled_head: str, text: str, width: int, path: str = "") -> list[str]:
