@@ -229,9 +229,18 @@ def test_rule_documentation() -> None:
         "Default severity: warning. Fix: suggested.",
     ):
         assert section in result.output
-    listing = run("rule", "--all").output.splitlines()
+    listing = run("rule", "--all", env={"COLUMNS": "200"}).output.splitlines()
     assert any(line.startswith("EL001  yaml-syntax-error") for line in listing)
     assert any(line.startswith("EL507  max-samples-truncates") for line in listing)
+    assert listing[0].endswith(
+        "error    The file is not valid YAML, so the trainer cannot read it."
+    )
+    narrow = run("rule", "--all", env={"COLUMNS": "80"}).output.splitlines()
+    assert narrow[:2] == [
+        "EL001  yaml-syntax-error                error",
+        "       The file is not valid YAML, so the trainer cannot read it.",
+    ]
+    assert all(len(line) <= 80 for line in narrow)
     assert run("rule", "EL999").exit_code == 2
 
 
