@@ -23,7 +23,7 @@ def main() -> None:
     paths = arguments[1:] if arguments[:1] == ["check"] else arguments
     quiet = any(argument in QUIET for argument in paths)
     force_exclude = FORCE_EXCLUDE in paths
-    paths = [argument for argument in paths if argument not in FLAGS]
+    paths = [argument for argument in paths if argument not in FLAGS] or ["."]
     if not _plain_paths(paths):
         from epochlint.cli import main as cli
 
@@ -44,7 +44,10 @@ def main() -> None:
 
 
 def _plain_paths(arguments: list[str]) -> bool:
-    """Config file paths only: no option, no stdin, nothing a subcommand or override could be."""
+    """Config file paths, or `.` (what no path means): no option, no stdin, nothing a
+    subcommand or override could be."""
+    if arguments == ["."]:
+        return True
     return bool(arguments) and all(
         argument.endswith((".yaml", ".yml"))
         and not argument.startswith("-")
