@@ -11,8 +11,10 @@ a folder, a subcommand) goes to the click CLI.
 
 from __future__ import annotations
 
+import os
 import sys
 
+COMPLETION = "_EPOCHLINT_COMPLETE"  # click's shell completion asks through this variable
 QUIET = ("--quiet", "-q")
 FORCE_EXCLUDE = "--force-exclude"  # what the pre-commit hooks pass
 FLAGS = (*QUIET, FORCE_EXCLUDE)
@@ -24,7 +26,7 @@ def main() -> None:
     quiet = any(argument in QUIET for argument in paths)
     force_exclude = FORCE_EXCLUDE in paths
     paths = [argument for argument in paths if argument not in FLAGS] or ["."]
-    if not _plain_paths(paths):
+    if not _plain_paths(paths) or COMPLETION in os.environ:
         from epochlint.cli import main as cli
 
         cli()

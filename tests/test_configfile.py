@@ -179,11 +179,17 @@ def test_a_walk_checks_training_configs_and_skips_other_yaml_silently(repo: Path
     (repo / "configs" / "notes.txt").write_text(CONFIG)
     (repo / ".github").mkdir()
     (repo / ".github" / "ci.yml").write_text("on: push\njobs: {}\n")
+    (repo / ".pre-commit-hooks.yaml").write_text("- id: a\n  entry: b\n")  # a list
+    (repo / "empty.yml").write_text("# nothing yet\n")
     assert checked_paths() == ["configs/train.yaml"]  # no path: the current folder
+    assert epochlint().exit_code == 1  # the findings of train.yaml, nothing else
     assert checked_paths("configs") == ["configs/train.yaml"]
     verbose = report("--verbose", ".")["files"]
+    not_a_mapping = "its top level is not a mapping, so it is not a training config"
     assert {f["path"]: f.get("skipped") for f in verbose} == {
         ".github/ci.yml": "none of its keys are training arguments",
+        ".pre-commit-hooks.yaml": not_a_mapping,
+        "empty.yml": not_a_mapping,
         "configs/deepspeed.yaml": "a DeepSpeed config, not a training config",
         "configs/train.yaml": None,
     }

@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from epochlint.configfile import Configurations
+from epochlint.engine import FileResult
 from epochlint.records import record
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
 YAML_SUFFIXES = (".yaml", ".yml")
+NOT_A_MAPPING = "EL003"  # an empty file, a list or a single value
 IGNORE_FILES = (".gitignore", ".ignore")
 
 
@@ -48,6 +50,15 @@ def collect(
         elif path == "-" or not force_exclude or not configurations.excluded(path):
             targets.append(Target(path, False))
     return targets
+
+
+def mark_if_not_a_config(result: FileResult) -> None:
+    """A walked file that is empty, or a list or a single value, is no more a training config
+    than a launcher config is: mark it skipped as the engine marks those. (A file that is not
+    valid YAML stays reported: it may be a broken config.)"""
+    if result.skipped is None and result.config is None and result.diagnostics:
+        if all(d.rule == NOT_A_MAPPING for d in result.diagnostics):
+            result.skipped = "its top level is not a mapping, so it is not a training config"
 
 
 class Walk:

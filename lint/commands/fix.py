@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from epochlint.commands.files import mark_if_not_a_config
 from epochlint.engine import (
     EXIT_CLEAN,
     EXIT_FAILURE,
@@ -116,6 +117,8 @@ def run_fixes(
             continue
         outcome = fix_source(source, settings, options.only_safe)
         result = outcome.result or check_source(source, settings)
+        if path in options.walked:
+            mark_if_not_a_config(result)
         if result.skipped is not None:  # not a training config: never written
             outcome.text = source.text
         if outcome.refused is not None and outcome.applied:
