@@ -65,12 +65,15 @@ def test_human_report_shows_source_line_marker_fix_and_summary(
     out = run("warned.yaml", "--dataset-size", "3000", env={"COLUMNS": "80"}).output
     assert out == (
         "warned.yaml:9:19: EL201 too-many-epochs [warning]\n"
-        "  `num_train_epochs: 10` is above the 3-5 range for LoRA on 3,000 rows (medium)\n"
+        "  `num_train_epochs: 10` is above the 2-6 epochs that even published recipes use\n"
+        "  for LoRA on 3,000 rows (medium)\n"
         "  |\n"
         "9 | num_train_epochs: 10\n"
         "  |                   ^^\n"
-        "  = note: 3,750 steps that will memorise the data; use 5, and enable early\n"
-        "    stopping (EL406)\n"
+        "  = note: 3,750 steps that will memorise the data; use 5 (the guide recommends\n"
+        "    3-5), and enable early stopping (EL406). To keep it on purpose, add\n"
+        "    `# epochlint: disable=EL201` above the line, or set\n"
+        "    `guidelines.epochs.lora.medium` in the configuration\n"
         "  = fix available (suggested): set `num_train_epochs: 5`\n"
         "\n"
         "warned.yaml:9:19: EL406 no-early-stopping [warning] 10 epochs with no evaluation\n"
@@ -96,7 +99,8 @@ def test_a_wide_terminal_keeps_the_headline_on_the_finding_line(configs: Path) -
     first = out.output.splitlines()[0]
     assert first == (
         f"{configs / 'warned.yaml'}:9:19: EL201 too-many-epochs [warning] `num_train_epochs: "
-        "10` is above the 3-5 range for LoRA on 3,000 rows (medium)"
+        "10` is above the 2-6 epochs that even published recipes use for LoRA on 3,000 rows "
+        "(medium)"
     )
 
 
@@ -301,13 +305,12 @@ def test_diff_is_coloured_on_a_terminal_and_plain_otherwise(tmp_path: Path) -> N
 def test_json_keeps_the_whole_message_and_gives_the_detail_apart(configs: Path) -> None:
     out = run("--format", "json", str(configs / "warned.yaml"), "--dataset-size", "3000").output
     finding = json.loads(out)["files"][0]["diagnostics"][0]
-    assert finding["message"] == (
-        "`num_train_epochs: 10` is above the 3-5 range for LoRA on 3,000 rows (medium): 3,750 "
-        "steps that will memorise the data; use 5, and enable early stopping (EL406)"
+    headline = (
+        "`num_train_epochs: 10` is above the 2-6 epochs that even published recipes use for "
+        "LoRA on 3,000 rows (medium)"
     )
-    assert finding["detail"] == (
-        "3,750 steps that will memorise the data; use 5, and enable early stopping (EL406)"
-    )
+    assert finding["message"].startswith(headline + ": 3,750 steps that will memorise the data")
+    assert finding["detail"] == finding["message"][len(headline) + 2 :]
     assert list(finding)[:5] == ["rule", "name", "severity", "message", "detail"]
 
 

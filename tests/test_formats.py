@@ -74,7 +74,7 @@ def test_github_prints_one_exact_annotation_per_finding(tmp_path: Path) -> None:
     assert len(lines) == 2
     assert lines[0].startswith(
         "::warning file=train.yaml,line=13,col=19,endLine=13,endColumn=23,"
-        "title=EL201 too-many-epochs::`num_train_epochs: 10.0` is above the 3-5 range"
+        "title=EL201 too-many-epochs::`num_train_epochs: 10.0` is above the 2-6 epochs"
     )
     assert lines[1].startswith(  # an error: the boolean stops the run
         "::error file=train.yaml,line=14,col=16,endLine=14,endColumn=18,"
@@ -286,3 +286,13 @@ def test_a_message_splits_into_headline_and_detail(
     from epochlint.formats.layout import split_message
 
     assert split_message(message) == (headline, detail)
+
+
+def test_wrapping_keeps_every_word_and_short_code_spans_whole() -> None:
+    from epochlint.formats.layout import wrap
+
+    text = "add `# epochlint: disable=EL201` above the line, or a lone ` backtick " * 4
+    lines = wrap(text, 40, "  = note: ", "    ")
+    assert " ".join(" ".join(lines).split()) == " ".join(("= note: " + text).split())
+    assert all(len(line) <= 40 for line in lines)
+    assert any("`# epochlint: disable=EL201`" in line for line in lines)

@@ -88,6 +88,11 @@ from epochlint.overrides import split_overrides
     is_flag=True,
     help="Print the configuration file and the settings that apply to the first PATH.",
 )
+@click.option(
+    "--info-fixes",
+    is_flag=True,
+    help="With --fix/--diff: also apply the fixes of info findings (which do not fail the run).",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str | None,
@@ -116,6 +121,7 @@ def check(
     exit_non_zero_on_fix: bool,
     show_files: bool,
     show_settings: bool,
+    info_fixes: bool,
 ) -> None:
     """Check training configs: files, and the training configs in folders (default: `.`);
     a path of `-` reads standard input."""
@@ -156,6 +162,7 @@ def check(
         exit_non_zero_on_fix=exit_non_zero_on_fix,
         show_files=show_files,
         show_settings=show_settings,
+        info_fixes=info_fixes,
     )
     try:
         status = run_check(run)

@@ -52,6 +52,7 @@ class CheckRun:
     exit_non_zero_on_fix: bool = False  # exit 1 when --fix changed a file, even if all is fixed
     show_files: bool = False  # list the files the run would check, and nothing else
     show_settings: bool = False  # print the settings of the first path, and nothing else
+    info_fixes: bool = False  # also fix info findings
 
 
 def run_check(run: CheckRun) -> int:
@@ -89,6 +90,7 @@ def run_check(run: CheckRun) -> int:
             non_zero_on_fix=run.exit_non_zero_on_fix,
             style=_style(run.diff and use_colour(run.color, sys.stdout)),
             walked=frozenset(walked),
+            info_fixes=run.info_fixes,
         )
         results, footer, status = fix_files(per_path, options)
         # `--fix -` writes the fixed file to standard output: the report goes to the other one

@@ -76,6 +76,7 @@ class FixOptions:
     stdin_filename: str | None = None
     diff: bool = False  # show the changes, write nothing
     only_safe: bool = False
+    info_fixes: bool = False  # also fix info findings
     non_zero_on_fix: bool = False  # --exit-non-zero-on-fix
     style: Style = plain  # how the diff is coloured
     walked: frozenset[str] = frozenset()  # found in a folder: left out when not a config
@@ -192,7 +193,7 @@ def _fix(
     """Plan the fixes and report the ones not applied; the lint to show, and the outcome when
     there is a fixed text to write (with --diff, the diff is printed and counted here). A file
     that is not a training config is never changed."""
-    outcome = fix_source(source, settings, options.only_safe)
+    outcome = fix_source(source, settings, options.only_safe, info_fixes=options.info_fixes)
     for diagnostic, reason in outcome.failed:
         click.echo(
             f"{source.path}:{diagnostic.line}:{diagnostic.column}: {diagnostic.rule} fix "

@@ -29,7 +29,10 @@ def rule_command(code: str | None, show_all: bool) -> None:
         click.echo(f"epochlint: no rule {code} (see `epochlint rule --all`)", err=True)
         sys.exit(EXIT_FAILURE)
     click.echo(f"# {found.code} {found.name}\n")
-    click.echo(f"Default severity: {found.severity.value}. Fix: {found.fix or 'none'}.\n")
+    selection = " Opt-in: enable it with `--extend-select`." if found.opt_in else ""
+    click.echo(
+        f"Default severity: {found.severity.value}. Fix: {found.fix or 'none'}.{selection}\n"
+    )
     click.echo(found.doc)
 
 

@@ -8,6 +8,7 @@ lines, wrapped to the terminal's width; the one-line formats keep the whole sent
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 DEFAULT_WIDTH = 80
@@ -16,6 +17,7 @@ HEADLINE = 80  # a headline longer than this is cut at a weaker break when it ha
 # Where a message's headline ends: the first of these outside `code`, quotes and brackets.
 STRONG_BREAKS = (": ", "; ")
 WEAK_BREAKS = (", so ", ", but ", ", and ", ", which ")
+CODE_OR_WORD = re.compile(r"(?:`[^`]*`|[^\s`]|`)+")  # a `code span` keeps its spaces
 
 
 def terminal_width() -> int:
@@ -68,7 +70,7 @@ def wrap(text: str, width: int, indent: str = "", hanging: str = "  ") -> list[s
         return [indent + text]
     lines: list[str] = []
     line, empty = indent, True
-    for word in text.split():
+    for word in _words(text, width - len(hanging)):
         if not empty and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = hanging + word
@@ -76,6 +78,15 @@ def wrap(text: str, width: int, indent: str = "", hanging: str = "  ") -> list[s
             line = line + word if empty else f"{line} {word}"
         empty = False
     return [*lines, line]
+
+
+def _words(text: str, longest: int) -> list[str]:
+    """The words of `text`, a `code span` counting as one word unless it is longer than
+    `longest` (then its own words are, so that no line runs past the width)."""
+    words: list[str] = []
+    for token in CODE_OR_WORD.findall(text):
+        words.extend(token.split() if len(token) > longest else [token])
+    return words
 
 
 def wrap_after(head: str, styled_head: str, text: str, width: int, path: str = "") -> list[str]:

@@ -103,7 +103,12 @@ def summary(results: list[FileResult], report: Report = DEFAULT) -> str:
     style = report.style
     counts = {severity: sum(r.count(severity) for r in results) for severity in Severity}
     unreadable = sum(1 for r in results if r.error is not None)
-    fixable = sum(1 for r in results for d in r.diagnostics if d.fix is not None)
+    fixable = sum(
+        1 for r in results for d in r.diagnostics if d.fix and d.severity != Severity.INFO
+    )
+    info_fixable = sum(
+        1 for r in results for d in r.diagnostics if d.fix and d.severity == Severity.INFO
+    )
     # Overrides on the command line are reported like a file, but they are not one; a file
     # that is not a training config is not checked.
     checked = len({r.path for r in results if r.path != COMMAND_LINE and r.skipped is None})
@@ -123,6 +128,8 @@ def summary(results: list[FileResult], report: Report = DEFAULT) -> str:
         text += f"; {unreadable} could not be read"
     if fixable:
         text += f". {fixable} fixable with `epochlint --fix`"
+    if info_fixable:
+        text += f"{'' if fixable else '.'} ({info_fixable} more with `--fix --info-fixes`)"
     return "\n".join(style(line, bold=True) for line in wrap(text, report.width))
 
 
