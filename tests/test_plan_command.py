@@ -202,19 +202,40 @@ def test_compare_gpus_shows_how_the_gpu_count_changes_the_run(tmp_path: Path) ->
     assert [row[0] for row in rows] == ["1", "2", "4", "8"]
     assert [row[3] for row in rows] == ["20,000", "10,000", "5,000", "2,500"]
     assert "EL204" in rows[0][-1] and "EL204" not in rows[3][-1]
-    # At 80 columns the warnings move below the table, one line per GPU count.
     narrow = plan(path, "--dataset-size", "10000", "--compare-gpus", env={"COLUMNS": "80"})
-    lines = narrow.output.splitlines()
-    assert lines[2].split() == COMPARE_COLUMNS_SHOWN[:-1]
-    assert all(len(line) <= 80 for line in lines[1:])  # the first starts with the path
-    assert lines[7].startswith("batch: effective batch;")
-    assert lines[8].startswith("warnings on 1 GPU: ") and "EL204" in lines[8]
-    assert lines[11].startswith("warnings on 8 GPUs: ") and "EL204" not in lines[11]
+    assert all(len(line) <= 80 for line in narrow.output.splitlines()[1:])  # [0]: the path
 
     data = json.loads(
         plan(path, "--dataset-size", "10000", "--gpus", "1,3", "--format", "json").output
     )
     assert [row["total_steps"] for row in data["gpus"]] == [20_000, 6668]
+
+
+def test_warnings_that_do_not_fit_move_below_the_gpu_table() -> None:
+    from epochlint.commands.plan import COMPARE_LEGEND, compare_table
+
+    def row(gpus: int, findings: list[str]) -> dict[str, object]:
+        numbers = dict.fromkeys(
+            ("effective_batch", "steps_per_epoch", "total_steps", "epochs", "warmup_steps"), 1000
+        )
+        counts = dict.fromkeys(("evaluations", "checkpoints", "log_points"), 10)
+        return {"world_size": gpus, **numbers, **counts, "findings": findings}
+
+    many = ["EL201", "EL204", "EL406", "EL413"]
+    lines = compare_table([row(1, many), row(8, many[:1])], width=80)
+    assert lines[0].split() == COMPARE_COLUMNS_SHOWN[:-1]
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[3] == COMPARE_LEGEND
+    assert lines[4:] == [
+        "warnings on 1 GPU: EL201, EL204, EL406, EL413",
+        "warnings on 8 GPUs: EL201",
+    ]
+    same = compare_table([row(1, many), row(2, many)], width=80)
+    assert same[-1] == "warnings on every GPU count: EL201, EL204, EL406, EL413"
+    wide = compare_table([row(1, many)], width=120)
+    assert wide[0].split() == COMPARE_COLUMNS_SHOWN and wide[1].endswith(
+        "EL201, EL204, EL406, EL413"
+    )
 
 
 def test_plot_without_matplotlib_says_how_to_install_it(
