@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,35 @@ from epochlint.settings import COMMAND_LINE, Settings, SettingsError, guidelines
 from epochlint.versions import Version
 
 CONFIG_NAMES = (".epochlint.yaml", ".epochlint.yml", "pyproject.toml")
+# What a walk never enters unless `exclude` is set: ruff's defaults. `extend-exclude` adds to them.
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pyenv",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".vscode",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
 KEYS = (
     "select",
     "extend-select",
@@ -34,6 +64,9 @@ KEYS = (
     "num-gpus",
     "dataset-sizes",
     "exclude",
+    "extend-exclude",
+    "per-file-ignores",
+    "extend-per-file-ignores",
     "unfixable",
     "transformers-version",
     "root",
@@ -62,7 +95,9 @@ class Options:
     num_gpus: int | None = None
     dataset_size: int | None = None  # one size for every file (the command line)
     dataset_sizes: tuple[tuple[str, int], ...] = ()  # (glob, rows), the first match wins
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] | None = None  # None: DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()  # (glob, rules it skips)
     unfixable: frozenset[str] = frozenset()
     transformers: Version | None = None
     root: Path | None = None
@@ -95,6 +130,29 @@ def matches(relative: str, pattern: str) -> bool:
     if fnmatch.fnmatchcase(relative, pattern):
         return True
     return "/" not in pattern and fnmatch.fnmatchcase(relative.rsplit("/", 1)[-1], pattern)
+
+
+class Exclusion:
+    """Globs that exclude a path when they match it or one of its folders, as ruff's `exclude`
+    does; compiled into two regular expressions, since a walk tests every file."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        cleaned = [pattern.removeprefix("./").rstrip("/") for pattern in patterns]
+        names = [fnmatch.translate(pattern) for pattern in cleaned if "/" not in pattern]
+        paths = [fnmatch.translate(pattern) for pattern in cleaned]
+        self._name = re.compile("|".join(names)) if names else None
+        self._path = re.compile("|".join(paths)) if paths else None
+
+    def matches(self, relative: str) -> bool:
+        """Does a glob match this path (relative to the configuration's folder)?"""
+        if self._path is not None and self._path.match(relative):
+            return True
+        return self._name is not None and bool(self._name.match(relative.rsplit("/", 1)[-1]))
+
+    def excludes(self, relative: str) -> bool:
+        """Does a glob match this path or one of its folders?"""
+        parts = relative.split("/")
+        return any(self.matches("/".join(parts[:end])) for end in range(len(parts), 0, -1))
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -429,8 +487,13 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
                 (pattern, _positive(rows, f"{where}.{pattern}"))
                 for pattern, rows in _mapping(value, where).items()
             )
-        elif key == "exclude":
+        elif key in ("exclude", "extend-exclude"):
             values[key] = tuple(_strings(value, where))
+        elif key in ("per-file-ignores", "extend-per-file-ignores"):
+            values[key] = tuple(
+                (pattern, rule_codes(_strings(codes, f"{where}.{pattern}"), f"{where}.{pattern}"))
+                for pattern, codes in _mapping(value, where).items()
+            )
         elif key in ("transformers-version", "trl-version"):
             values[key] = _version(value, where)
         elif key in ("trl-trainer", "trl-entry"):
@@ -456,7 +519,12 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
         guidelines=values.get("guidelines"),
         num_gpus=values.get("num-gpus"),
         dataset_sizes=values.get("dataset-sizes", ()),
-        exclude=values.get("exclude", ()),
+        exclude=values.get("exclude"),
+        extend_exclude=values.get("extend-exclude", ()),
+        per_file_ignores=(
+            *values.get("per-file-ignores", ()),
+            *values.get("extend-per-file-ignores", ()),
+        ),
         unfixable=values.get("unfixable", frozenset()),
         transformers=values.get("transformers-version"),
         root=values.get("root"),
@@ -561,14 +629,23 @@ def settings_from(layers: list[Options], checked: Path | None) -> Settings:
         if layer.dataset_size is not None:
             settings.dataset_size = layer.dataset_size
             settings.dataset_size_source = "--dataset-size" if options else layer.origin
-        elif checked is not None:
-            relative = _relative(checked, layer.folder)
-            for pattern, rows in layer.dataset_sizes:
-                if matches(relative, pattern):
-                    settings.dataset_size = rows
-                    settings.dataset_size_source = f"{layer.origin} dataset-sizes"
-                    break
+        if checked is not None:
+            _apply_per_file(settings, layer, _relative(checked, layer.folder))
     return settings
+
+
+def _apply_per_file(settings: Settings, layer: Options, relative: str) -> None:
+    """What a layer sets for files matching a glob: their dataset size (unless an option gave
+    one for every file), the rules they skip."""
+    if layer.dataset_size is None:
+        for pattern, rows in layer.dataset_sizes:
+            if matches(relative, pattern):
+                settings.dataset_size = rows
+                settings.dataset_size_source = f"{layer.origin} dataset-sizes"
+                break
+    for pattern, codes in layer.per_file_ignores:
+        if matches(relative, pattern):
+            settings.ignore |= codes
 
 
 class Configurations:
@@ -584,6 +661,7 @@ class Configurations:
         self.command_line = command_line
         self.isolated = isolated
         self.find = find
+        self.config_path = config_path
         self.fixed = load(config_path) if config_path is not None else None
         self._by_folder: dict[Path, Options | None] = {}
         self._by_file: dict[Path, Options] = {}
@@ -591,6 +669,7 @@ class Configurations:
         self._by_path: dict[str, tuple[Path, Options | None]] = {}
         # Settings without a per-file part (no dataset-sizes), by id() of the file's options
         self._settings: dict[int, Settings] = {}
+        self._exclusions: dict[int, Exclusion] = {}  # by id() of the file's options
 
     def options_for(self, checked: Path) -> Options | None:
         """The configuration file's options that apply to `checked` (None: defaults)."""
@@ -608,6 +687,16 @@ class Configurations:
             self._by_folder[folder] = self._by_file[found] if found is not None else None
         return self._by_folder[folder]
 
+    def config_file_for(self, path: str) -> Path | None:
+        """The configuration file whose settings a checked file gets (None: the defaults)."""
+        if self.isolated:
+            return None
+        if self.config_path is not None:
+            return self.config_path
+        checked = Path(path).absolute()
+        self.options_for(checked)
+        return self._found.get(checked.parent) if self.find is find_config else None
+
     def _checked(self, path: str) -> tuple[Path, Options | None]:
         """The absolute path of a checked file and its options, once per path."""
         known = self._by_path.get(path)
@@ -616,19 +705,35 @@ class Configurations:
             known = self._by_path[path] = (checked, self.options_for(checked))
         return known
 
-    def excluded(self, path: str) -> bool:
+    def excluded(self, path: str, folders_checked: bool = False) -> bool:
+        """Does `exclude` (or its default) or `extend-exclude` match the path or one of its
+        folders? With `folders_checked` (a walk has already tested the folders), only the path
+        itself is tested."""
         checked, options = self._checked(path)
-        if options is None or not options.exclude:
-            return False
-        relative = _relative(checked, options.folder)
-        return any(matches(relative, pattern) for pattern in options.exclude)
+        folder = options.folder if options is not None else self.command_line.folder
+        exclusion = self._exclusion(options)
+        relative = _relative(checked, folder)
+        if folders_checked:
+            return exclusion.matches(relative)
+        return exclusion.excludes(relative)
+
+    def _exclusion(self, options: Options | None) -> Exclusion:
+        exclusion = self._exclusions.get(id(options))
+        if exclusion is None:
+            exclude = options.exclude if options is not None else None
+            patterns = [
+                *(DEFAULT_EXCLUDE if exclude is None else exclude),
+                *(options.extend_exclude if options is not None else ()),
+            ]
+            exclusion = self._exclusions[id(options)] = Exclusion(patterns)
+        return exclusion
 
     def settings_for(self, path: str) -> Settings:
         """Settings for a checked file (standard input: a path named by --stdin-filename, or
         a file in the current folder)."""
         checked, file_options = self._checked(path)
         layers = [file_options, self.command_line] if file_options else [self.command_line]
-        if any(layer.dataset_sizes for layer in layers):
+        if any(layer.dataset_sizes or layer.per_file_ignores for layer in layers):
             return settings_from(layers, checked)
         # Nothing depends on the file itself: the same settings for every file of the folder.
         shared = self._settings.get(id(file_options))

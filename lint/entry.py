@@ -3,25 +3,30 @@
 A pre-commit hook runs `epochlint check a.yaml b.yaml` on every commit, so that run has to start
 faster than the YAML linter next to it. The click CLI (`epochlint.cli`) costs about 40 ms to
 import, with click itself and every command's module, before one file is read. A run that is
-nothing but YAML paths, with the default options or `--quiet` (how a hook or a script checks a
-whole folder), therefore calls the check run (`commands/checking.py`) directly, with the options
-`check` would have given it; anything else (another option, stdin, a subcommand) goes to the
-click CLI.
+nothing but YAML paths, with the default options, `--quiet` or `--force-exclude` (how a hook or
+a script checks a whole folder), therefore calls the check run (`commands/checking.py`)
+directly, with the options `check` would have given it; anything else (another option, stdin,
+a folder, a subcommand) goes to the click CLI.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
+COMPLETION = "_EPOCHLINT_COMPLETE"  # click's shell completion asks through this variable
 QUIET = ("--quiet", "-q")
+FORCE_EXCLUDE = "--force-exclude"  # what the pre-commit hooks pass
+FLAGS = (*QUIET, FORCE_EXCLUDE)
 
 
 def main() -> None:
     arguments = sys.argv[1:]
     paths = arguments[1:] if arguments[:1] == ["check"] else arguments
     quiet = any(argument in QUIET for argument in paths)
-    paths = [argument for argument in paths if argument not in QUIET]
-    if not _plain_paths(paths):
+    force_exclude = FORCE_EXCLUDE in paths
+    paths = [argument for argument in paths if argument not in FLAGS] or ["."]
+    if not _plain_paths(paths) or COMPLETION in os.environ:
         from epochlint.cli import main as cli
 
         cli()
@@ -29,7 +34,7 @@ def main() -> None:
     from epochlint.commands.checking import CheckRun, run_check
 
     try:
-        status = run_check(CheckRun(paths=tuple(paths), quiet=quiet))
+        status = run_check(CheckRun(tuple(paths), quiet=quiet, force_exclude=force_exclude))
     except KeyboardInterrupt:
         sys.stderr.write("\nAborted!\n")  # as click reports it
         sys.exit(1)
@@ -41,7 +46,10 @@ def main() -> None:
 
 
 def _plain_paths(arguments: list[str]) -> bool:
-    """Config file paths only: no option, no stdin, nothing a subcommand or override could be."""
+    """Config file paths, or `.` (what no path means): no option, no stdin, nothing a
+    subcommand or override could be."""
+    if arguments == ["."]:
+        return True
     return bool(arguments) and all(
         argument.endswith((".yaml", ".yml"))
         and not argument.startswith("-")

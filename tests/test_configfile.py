@@ -158,9 +158,70 @@ def test_guidelines_override_the_epoch_ranges(repo: Path) -> None:
     assert rules("configs/train.yaml") == []
 
 
-def test_exclude_skips_matching_files_even_when_named(repo: Path) -> None:
+def checked_paths(*args: str) -> list[str]:
+    return [f["path"] for f in report(*args)["files"]]
+
+
+def test_exclude_skips_matching_files_in_a_walk_and_named_ones_with_force_exclude(
+    repo: Path,
+) -> None:
     (repo / ".epochlint.yaml").write_text("exclude: ['configs/train*.yaml']\n")
-    assert report("configs/train.yaml")["files"] == []
+    assert checked_paths(".") == []
+    assert checked_paths("--force-exclude", "configs/train.yaml") == []
+    # As in ruff, a file named on the command line is checked unless --force-exclude.
+    assert checked_paths("configs/train.yaml") == ["configs/train.yaml"]
+
+
+def test_a_walk_checks_training_configs_and_skips_other_yaml_silently(repo: Path) -> None:
+    (repo / "configs" / "deepspeed.yaml").write_text(
+        "zero_optimization: {stage: 2}\ntrain_micro_batch_size_per_gpu: 2\n"
+    )
+    (repo / "configs" / "notes.txt").write_text(CONFIG)
+    (repo / ".github").mkdir()
+    (repo / ".github" / "ci.yml").write_text("on: push\njobs: {}\n")
+    (repo / ".pre-commit-hooks.yaml").write_text("- id: a\n  entry: b\n")  # a list
+    (repo / "empty.yml").write_text("# nothing yet\n")
+    assert checked_paths() == ["configs/train.yaml"]  # no path: the current folder
+    assert epochlint().exit_code == 1  # the findings of train.yaml, nothing else
+    assert checked_paths("configs") == ["configs/train.yaml"]
+    verbose = report("--verbose", ".")["files"]
+    not_a_mapping = "its top level is not a mapping, so it is not a training config"
+    assert {f["path"]: f.get("skipped") for f in verbose} == {
+        ".github/ci.yml": "none of its keys are training arguments",
+        ".pre-commit-hooks.yaml": not_a_mapping,
+        "empty.yml": not_a_mapping,
+        "configs/deepspeed.yaml": "a DeepSpeed config, not a training config",
+        "configs/train.yaml": None,
+    }
+
+
+def test_a_walk_leaves_out_default_excludes_and_what_gitignore_ignores(repo: Path) -> None:
+    for folder in (".venv/lib", "node_modules/x", "outputs", "configs/local"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "train.yaml").write_text(CONFIG)
+    (repo / ".gitignore").write_text("outputs/\n")
+    (repo / "configs" / ".ignore").write_text("local\n")
+    assert checked_paths() == ["configs/train.yaml"]
+    assert checked_paths("--no-respect-gitignore") == [
+        "configs/local/train.yaml",
+        "configs/train.yaml",
+        "outputs/train.yaml",
+    ]
+    (repo / ".epochlint.yaml").write_text("extend-exclude: [configs]\n")
+    assert checked_paths("--no-respect-gitignore") == ["outputs/train.yaml"]
+    (repo / ".epochlint.yaml").write_text("exclude: [outputs]\n")  # replaces the defaults
+    assert checked_paths() == [
+        ".venv/lib/train.yaml",
+        "configs/train.yaml",
+        "node_modules/x/train.yaml",
+    ]
+
+
+def test_a_gitignore_above_the_walked_folder_applies(repo: Path) -> None:
+    (repo / "configs" / "generated").mkdir()
+    (repo / "configs" / "generated" / "train.yaml").write_text(CONFIG)
+    (repo / ".gitignore").write_text("generated/\n")
+    assert checked_paths("configs") == ["configs/train.yaml"]
 
 
 def test_root_is_relative_to_the_configuration(repo: Path) -> None:
@@ -230,3 +291,86 @@ def test_a_bad_configuration_is_one_line_naming_file_and_key(
     assert result.output.count("\n") == 1, result.output
     assert result.output.startswith("epochlint: error: ")
     assert message in result.output
+
+
+def test_per_file_ignores_skip_rules_for_matching_files_relative_to_the_configuration(
+    repo: Path,
+) -> None:
+    everything = rules("configs/train.yaml", "--dataset-size", "1000")
+    assert "EL201" in everything
+    (repo / ".epochlint.yaml").write_text("per-file-ignores:\n  'configs/train*.yaml': [EL2]\n")
+    ignored = rules("configs/train.yaml", "--dataset-size", "1000")
+    assert ignored == [code for code in everything if not code.startswith("EL2")]
+    (repo / ".epochlint.yaml").write_text(
+        "per-file-ignores: {'other/*.yaml': [EL2]}\n"
+        "extend-per-file-ignores: {'train.yaml': [EL201]}\n"
+    )
+    assert rules("configs/train.yaml", "--dataset-size", "1000") == [
+        code for code in everything if code != "EL201"
+    ]
+
+
+def test_a_per_file_ignore_that_names_no_rule_is_one_line(repo: Path) -> None:
+    (repo / ".epochlint.yaml").write_text("per-file-ignores: {'*.yaml': [EL999]}\n")
+    result = epochlint("configs/train.yaml")
+    assert result.exit_code == 2
+    assert result.output == (
+        "epochlint: error: .epochlint.yaml per-file-ignores.*.yaml: `EL999` matches no rule "
+        "(see `epochlint rule --all`)\n"
+    )
+
+
+def test_show_settings_names_the_configuration_file_and_each_setting(repo: Path) -> None:
+    (repo / ".epochlint.yaml").write_text(
+        "num-gpus: 4\nper-file-ignores: {'configs/*': [EL413]}\nextend-exclude: [legacy]\n"
+    )
+    shown = CliRunner().invoke(main, ["--show-settings", "configs/train.yaml"]).output
+    assert shown.startswith("Settings for configs/train.yaml\n")
+    assert f"  configuration file    {repo / '.epochlint.yaml'}\n" in shown
+    assert "  num-gpus              4 (.epochlint.yaml)\n" in shown
+    assert "  per-file-ignores      EL413\n" in shown
+    assert "  extend-exclude        legacy\n" in shown
+    folder = CliRunner().invoke(main, ["--show-settings"]).output  # no path: the current folder
+    assert folder.startswith("Settings for files in .\n")
+    assert f"  configuration file    {repo / '.epochlint.yaml'}\n" in folder
+    isolated = CliRunner().invoke(main, ["--isolated", "--show-settings", "configs/train.yaml"])
+    assert "configuration file    none (--isolated)" in isolated.output
+    assert "num-gpus              1 (default)" in isolated.output
+
+
+def test_show_files_lists_what_a_walk_checks(repo: Path) -> None:
+    (repo / "configs" / "deepspeed.yaml").write_text("zero_optimization: {}\ntrain_batch_size: 8\n")
+    result = CliRunner().invoke(main, ["--show-files"])
+    assert (result.exit_code, result.output) == (0, "configs/train.yaml\n")
+
+
+def test_output_format_is_an_alias_of_format(repo: Path) -> None:
+    aliased = CliRunner().invoke(main, ["--output-format", "json", "configs/train.yaml"])
+    assert json.loads(aliased.output) == report("configs/train.yaml")
+
+
+def test_exit_non_zero_on_fix_fails_a_run_that_changed_a_file(repo: Path) -> None:
+    (repo / ".epochlint.yaml").write_text("select: [EL101]\n")
+    path = repo / "configs" / "train.yaml"
+    path.write_text(CONFIG + "early_stopping_patience: 2\n")
+    assert CliRunner().invoke(main, ["--fix", str(path)]).exit_code == 0  # all fixed
+    path.write_text(CONFIG + "early_stopping_patience: 2\n")
+    assert CliRunner().invoke(main, ["--fix", "--exit-non-zero-on-fix", str(path)]).exit_code == 1
+    assert "early_stopping_steps: 2" in path.read_text()
+    # nothing left to fix: no change, exit 0
+    assert CliRunner().invoke(main, ["--fix", "--exit-non-zero-on-fix", str(path)]).exit_code == 0
+
+
+def test_a_walked_file_that_is_not_a_config_neither_counts_nor_is_written(repo: Path) -> None:
+    (repo / "configs" / "train.yaml").unlink()
+    other = repo / "compose.yaml"
+    other.write_text("services: {}\nservices: {web: {}}\n")  # a duplicate key (EL002)
+    walked = CliRunner().invoke(main, ["."], env={"GITHUB_ACTIONS": ""})
+    assert (walked.exit_code, walked.output) == (0, "All checks passed! (0 files)\n")
+    for fix in (["--fix"], ["--diff"]):
+        assert CliRunner().invoke(main, [*fix, "."]).exit_code == 0
+    assert other.read_text() == "services: {}\nservices: {web: {}}\n"
+    verbose = CliRunner().invoke(main, ["--verbose", "--format", "concise", "."])
+    assert "compose.yaml:2:1: EL002" in verbose.output and verbose.exit_code == 0
+    named = CliRunner().invoke(main, ["compose.yaml"])  # named, its problems count
+    assert named.exit_code == 1

@@ -173,11 +173,19 @@ def _console_script(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[s
     )
 
 
-@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
-def test_plain_paths_skip_the_click_cli(quiet: list[str]) -> None:
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["check", "train_lora.yaml"],
+        ["check", "--quiet", "train_lora.yaml"],
+        ["--force-exclude", "."],
+        [],
+    ],
+)
+def test_plain_paths_skip_the_click_cli(arguments: list[str]) -> None:
     done = _run_and_list_modules(
         "epochlint.entry",
-        ["check", *quiet, "train_lora.yaml"],
+        arguments,
         ["click", "jsonschema", "epochlint.cli"],
         EXAMPLES,
     )
@@ -198,6 +206,9 @@ def test_plain_paths_skip_the_click_cli(quiet: list[str]) -> None:
         ["-q", "clean.yml", "accelerate.yaml"],
         ["train_lora.yaml", "-q", "binary.yaml"],
         ["--quiet", "clean.yml"],
+        [],
+        ["."],
+        ["-q", "--force-exclude", "train_lora.yaml"],
     ],
 )
 def test_the_fast_path_reports_what_the_click_cli_reports(

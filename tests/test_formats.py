@@ -264,3 +264,35 @@ def test_info_findings_are_sarif_notes() -> None:
         sarif.render([FileResult("a.yaml", diagnostics=[finding(severity=Severity.INFO)])])
     )
     assert log["runs"][0]["results"][0]["level"] == "note"
+
+
+@pytest.mark.parametrize(
+    ("message", "headline", "detail"),
+    [
+        ("`a: 1` is wrong: because; fix it", "`a: 1` is wrong", "because; fix it"),
+        ("x (see: y) is wrong; do z", "x (see: y) is wrong", "do z"),
+        ("nothing to explain", "nothing to explain", None),
+        (
+            "neither `bf16` nor `fp16` is set, so training runs in fp32 (twice the memory, much "
+            "slower): set bf16",
+            "neither `bf16` nor `fp16` is set",
+            "so training runs in fp32 (twice the memory, much slower): set bf16",
+        ),
+    ],
+)
+def test_a_message_splits_into_headline_and_detail(
+    message: str, headline: str, detail: str | None
+) -> None:
+    from epochlint.formats.layout import split_message
+
+    assert split_message(message) == (headline, detail)
+
+
+def test_wrapping_keeps_every_word_and_short_code_spans_whole() -> None:
+    from epochlint.formats.layout import wrap
+
+    text = "add `# epochlint: disable=EL201` above the line, or a lone ` backtick " * 4
+    lines = wrap(text, 40, "  = note: ", "    ")
+    assert " ".join(" ".join(lines).split()) == " ".join(("= note: " + text).split())
+    assert all(len(line) <= 40 for line in lines)
+    assert any("`# epochlint: disable=EL201`" in line for line in lines)

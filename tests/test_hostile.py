@@ -190,13 +190,13 @@ def test_a_read_only_file_is_not_fixed(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".cache") == ["train.yaml"]
 
 
-def test_a_directory_is_one_line_and_the_other_files_are_checked(tmp_path: Path) -> None:
-    (tmp_path / "configs.yaml").mkdir()
+def test_a_directory_is_walked_and_the_other_files_are_checked(tmp_path: Path) -> None:
+    (tmp_path / "configs.yaml").mkdir()  # a folder, walked like any other: it holds nothing
     (tmp_path / "train.yaml").write_text(FIXABLE)
     for command in (["check"], ["--fix"]):
         done = run([EPOCHLINT, *command, "configs.yaml", "train.yaml"], tmp_path)
-        assert done.returncode == 2
-        assert re.search(r"^configs\.yaml: error: is a directory", done.stdout, re.M)
+        assert done.returncode in (0, 1), done.stdout + done.stderr
+        assert "configs.yaml" not in done.stdout + done.stderr
     assert "num_train_epochs: 3" in (tmp_path / "train.yaml").read_text()  # the other was fixed
 
 

@@ -175,22 +175,67 @@ def test_constant_scheduler_says_it_ignores_warmup(tmp_path: Path) -> None:
     assert "`constant` ignores warmup" in shown.output
 
 
+COMPARE_COLUMNS_SHOWN = [
+    "GPUs",
+    "batch",
+    "steps/epoch",
+    "steps",
+    "epochs",
+    "warmup",
+    "evals",
+    "saves",
+    "logs",
+    "warnings",
+]
+
+
 def test_compare_gpus_shows_how_the_gpu_count_changes_the_run(tmp_path: Path) -> None:
     # mistake 3: 20,000 steps on one GPU is a step explosion; 8 GPUs make an effective batch of 8
     path = write(
         tmp_path, per_device_train_batch_size=1, gradient_accumulation_steps=1, num_train_epochs=2
     )
-    shown = plan(path, "--dataset-size", "10000", "--compare-gpus")
+    shown = plan(path, "--dataset-size", "10000", "--compare-gpus", env={"COLUMNS": "120"})
     assert shown.exit_code == 0, shown.output
-    rows = [line.split() for line in shown.output.splitlines()[3:]]
+    lines = shown.output.splitlines()
+    assert lines[2].split() == COMPARE_COLUMNS_SHOWN
+    rows = [line.split(maxsplit=9) for line in lines[3:7]]
     assert [row[0] for row in rows] == ["1", "2", "4", "8"]
     assert [row[3] for row in rows] == ["20,000", "10,000", "5,000", "2,500"]
-    assert "EL204" in rows[0][-2] + rows[0][-1] and "EL204" not in " ".join(rows[3])
+    assert "EL204" in rows[0][-1] and "EL204" not in rows[3][-1]
+    narrow = plan(path, "--dataset-size", "10000", "--compare-gpus", env={"COLUMNS": "80"})
+    assert all(len(line) <= 80 for line in narrow.output.splitlines()[1:])  # [0]: the path
 
     data = json.loads(
         plan(path, "--dataset-size", "10000", "--gpus", "1,3", "--format", "json").output
     )
     assert [row["total_steps"] for row in data["gpus"]] == [20_000, 6668]
+
+
+def test_warnings_that_do_not_fit_move_below_the_gpu_table() -> None:
+    from epochlint.commands.plan import COMPARE_LEGEND, compare_table
+
+    def row(gpus: int, findings: list[str]) -> dict[str, object]:
+        numbers = dict.fromkeys(
+            ("effective_batch", "steps_per_epoch", "total_steps", "epochs", "warmup_steps"), 1000
+        )
+        counts = dict.fromkeys(("evaluations", "checkpoints", "log_points"), 10)
+        return {"world_size": gpus, **numbers, **counts, "findings": findings}
+
+    many = ["EL201", "EL204", "EL406", "EL413"]
+    lines = compare_table([row(1, many), row(8, many[:1])], width=80)
+    assert lines[0].split() == COMPARE_COLUMNS_SHOWN[:-1]
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[3] == COMPARE_LEGEND
+    assert lines[4:] == [
+        "warnings on 1 GPU: EL201, EL204, EL406, EL413",
+        "warnings on 8 GPUs: EL201",
+    ]
+    same = compare_table([row(1, many), row(2, many)], width=80)
+    assert same[-1] == "warnings on every GPU count: EL201, EL204, EL406, EL413"
+    wide = compare_table([row(1, many)], width=120)
+    assert wide[0].split() == COMPARE_COLUMNS_SHOWN and wide[1].endswith(
+        "EL201, EL204, EL406, EL413"
+    )
 
 
 def test_plot_without_matplotlib_says_how_to_install_it(
@@ -232,3 +277,14 @@ def test_a_file_that_does_not_parse_is_one_line_and_exit_2(tmp_path: Path) -> No
     shown = plan(str(path))
     assert shown.exit_code == 2
     assert "cannot be read" in shown.output and "Traceback" not in shown.output
+
+
+def test_at_80_columns_every_plan_line_fits(tmp_path: Path) -> None:
+    path = write(tmp_path, num_train_epochs=3)  # rows unknown: the longest explanation
+    shown = plan(path, "--ascii", env={"COLUMNS": "80"})
+    lines = shown.output.splitlines()
+    assert lines[1:3] == [
+        "  rows             unknown: it could not be found; give it with --dataset-size N",
+        "                   or `# epochlint: dataset-size=N`",
+    ]
+    assert all(len(line) <= 80 for line in lines[1:]), shown.output

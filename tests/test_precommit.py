@@ -7,6 +7,7 @@ plus uncommitted changes to tracked files), so this needs git, pre-commit and a 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -118,3 +119,68 @@ def test_fix_hook_rewrites_the_bad_config_and_the_next_run_passes(
     subprocess.run(["git", "add", "."], cwd=project, check=True)
     again = try_repo(project, pre_commit_home, "epochlint", "configs/llama3_lora_sft.yaml")
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def readme_snippet(language: str) -> str:
+    """The first `language` block of the README's pre-commit section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### pre-commit") :]
+    start = section.index(f"```{language}\n") + len(language) + 4
+    return section[start : section.index("```", start)]
+
+
+def snapshot_of_this_checkout(folder: Path) -> tuple[Path, str]:
+    """A repository holding this checkout's files as they are (committed or not, ignored files
+    left out): the `repo` and `rev` pre-commit installs the hooks from."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    clone = folder / "epochlint"
+    for name in filter(None, listed.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name)
+    identity = ["-c", "user.email=t@example.com", "-c", "user.name=t"]
+    for command in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-qm", "snapshot"]):
+        subprocess.run(["git", *command], cwd=clone, check=True)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return clone, head
+
+
+def test_the_readme_snippet_runs_both_hooks_with_the_shared_settings(
+    project: Path, pre_commit_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert PRE_COMMIT is not None
+    clone, rev = snapshot_of_this_checkout(tmp_path_factory.mktemp("repo"))
+    hooks = readme_snippet("yaml")
+    assert "args:" not in hooks  # the settings are shared through [tool.epochlint]
+    hooks = hooks.replace("https://github.com/epochlint/epochlint", str(clone))
+    (project / ".pre-commit-config.yaml").write_text(hooks.replace("v0.1.0", rev))
+    (project / "pyproject.toml").write_text(readme_snippet("toml"))
+    # A fixable warning (EL005) and an error with no fix, so both hooks fail and show a report.
+    config = project / "configs" / "llama3_lora_sft.yaml"
+    config.write_text(BAD + "my_own_setting: 1\n")
+    subprocess.run(["git", "add", "."], cwd=project, check=True)
+    env = dict(os.environ, PRE_COMMIT_HOME=str(pre_commit_home), NO_COLOR="1", GITHUB_ACTIONS="")
+    command = [PRE_COMMIT, "run", "--all-files", "--color", "never"]
+    first = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert 'save_strategy: "no"' in config.read_text()
+    # Both hooks report the schedule on the 8 GPUs of [tool.epochlint], none on 1.
+    assert first.stdout.count("GPUs 8") == 2, first.stdout
+    assert "GPUs 1" not in first.stdout
+    second = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert "files were modified by this hook" in first.stdout
+    # The check hook found nothing the fix hook had left to fix: a second run changes nothing.
+    assert "files were modified by this hook" not in second.stdout, second.stdout
+    assert re.search(r"^epochlint\.+Failed", second.stdout, re.M), second.stdout

@@ -144,7 +144,7 @@ def test_bom_and_crlf_are_read_and_positions_stay_right() -> None:
 def test_the_run_goes_on_after_a_bad_file(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("num_train_epoch: 3\n")
-    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / "folder.yaml").mkdir()  # a folder is walked: this one holds nothing
     binary = tmp_path / "b.yaml"
     binary.write_bytes(b"\x00\x01")
     result = CliRunner().invoke(
@@ -154,9 +154,7 @@ def test_the_run_goes_on_after_a_bad_file(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     assert result.exit_code == 2  # some paths could not be read
     assert f"{tmp_path / 'missing.yaml'}: error: no such file" in lines
-    assert any(
-        line.startswith(f"{tmp_path / 'folder.yaml'}: error: is a directory") for line in lines
-    )
+    assert not any(line.startswith(str(tmp_path / "folder.yaml")) for line in lines)
     assert any(line.startswith(f"{binary}:1:1: EL001") for line in lines)
     assert any(line.startswith(f"{good}:1:1: EL101") for line in lines)
     assert "Traceback" not in result.output

@@ -18,6 +18,7 @@ from epochlint.overrides import split_overrides
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--format",
+    "--output-format",
     "output_format",
     type=click.Choice(tuple(FORMATS)),
     help="Report format (default: full; in GitHub Actions, annotations and the full report).",
@@ -65,6 +66,30 @@ from epochlint.overrides import split_overrides
     help="With --fix/--diff: apply only safe fixes (no change to training behaviour).",
 )
 @click.option(
+    "--no-respect-gitignore",
+    is_flag=True,
+    help="Walk into files that .gitignore, .ignore or .git/info/exclude ignore.",
+)
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Apply exclude to files named on the command line too (for pre-commit).",
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Also list the walked files that are not configs."
+)
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="With --fix: exit 1 when a file was changed, even if nothing remains.",
+)
+@click.option("--show-files", is_flag=True, help="List the files that would be checked.")
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the configuration file and the settings that apply to the first PATH.",
+)
+@click.option(
     "--info-fixes",
     is_flag=True,
     help="With --fix/--diff: also apply the fixes of info findings (which do not fail the run).",
@@ -92,12 +117,17 @@ def check(
     fix: bool,
     diff: bool,
     only_safe: bool,
+    no_respect_gitignore: bool,
+    force_exclude: bool,
+    verbose: bool,
+    exit_non_zero_on_fix: bool,
+    show_files: bool,
+    show_settings: bool,
     info_fixes: bool,
 ) -> None:
-    """Check training configs (a path of `-` reads standard input)."""
-    if not paths:
-        raise click.UsageError("give at least one config file (or `-` for standard input)")
-    paths, overrides = split_overrides(paths)  # `cfg.yaml key=value ...` as llamafactory-cli
+    """Check training configs: files, and the training configs in folders (default: `.`);
+    a path of `-` reads standard input."""
+    paths, overrides = split_overrides(paths or (".",))  # `cfg.yaml key=value` as llamafactory-cli
     if overrides and (len(paths) != 1 or paths[0] == "-" or fix or diff):
         raise click.UsageError("key=value overrides apply to one config file, without --fix/--diff")
     if config_path and isolated:
@@ -129,6 +159,12 @@ def check(
         fix=fix,
         diff=diff,
         only_safe=only_safe,
+        respect_gitignore=not no_respect_gitignore,
+        force_exclude=force_exclude,
+        verbose=verbose,
+        exit_non_zero_on_fix=exit_non_zero_on_fix,
+        show_files=show_files,
+        show_settings=show_settings,
         info_fixes=info_fixes,
     )
     try:

@@ -17,9 +17,11 @@ from contextlib import suppress
 from typing import IO
 
 from epochlint.commands.commandline import CommandLine, configurations
+from epochlint.commands.files import collect, mark_if_not_a_config
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS, FileResult, check_files
 from epochlint.engine import exit_code as status_of
 from epochlint.formats import DEFAULT, STATISTICS, Report, Style, plain, renderer, use_colour
+from epochlint.formats.layout import terminal_width
 from epochlint.records import record
 from epochlint.settings import Settings, SettingsError
 
@@ -44,6 +46,12 @@ class CheckRun:
     fix: bool = False
     diff: bool = False
     only_safe: bool = False
+    respect_gitignore: bool = True
+    force_exclude: bool = False  # named files too are left out when `exclude` matches them
+    verbose: bool = False  # list the walked files that are not training configs
+    exit_non_zero_on_fix: bool = False  # exit 1 when --fix changed a file, even if all is fixed
+    show_files: bool = False  # list the files the run would check, and nothing else
+    show_settings: bool = False  # print the settings of the first path, and nothing else
     info_fixes: bool = False  # also fix info findings
 
 
@@ -59,21 +67,43 @@ def run_check(run: CheckRun) -> int:
         )
         return EXIT_FAILURE
     try:
-        per_path = settings_per_path(run)
+        if run.show_settings:
+            from epochlint.commands.show import show_settings
+
+            echo(show_settings(run.paths[0], configurations(run.command_line)), sys.stdout)
+            return EXIT_CLEAN
+        per_path, walked = settings_per_path(run)
     except SettingsError as error:  # a configuration file that cannot be used
         echo(f"epochlint: error: {error}\n", sys.stderr)
         return EXIT_FAILURE
+    if run.show_files:
+        results = [result for result in lint(run, per_path) if result.skipped is None]
+        echo("".join(f"{result.path}\n" for result in results), sys.stdout)
+        return EXIT_CLEAN
     if run.fix or run.diff:
-        from epochlint.commands.fix import fix_files
+        from epochlint.commands.fix import FixOptions, fix_files
 
-        results, footer, status = fix_files(
-            per_path, run.stdin_filename, run.diff, run.only_safe, run.info_fixes
+        options = FixOptions(
+            stdin_filename=run.stdin_filename,
+            diff=run.diff,
+            only_safe=run.only_safe,
+            non_zero_on_fix=run.exit_non_zero_on_fix,
+            style=_style(run.diff and use_colour(run.color, sys.stdout)),
+            walked=frozenset(walked),
+            info_fixes=run.info_fixes,
         )
+        results, footer, status = fix_files(per_path, options)
         # `--fix -` writes the fixed file to standard output: the report goes to the other one
         report_stream = sys.stderr if "-" in run.paths and not run.diff else sys.stdout
     else:
         results = lint(run, per_path)
-        footer, status, report_stream = None, status_of(results), sys.stdout
+        for result in results:
+            if result.path in walked:
+                mark_if_not_a_config(result)
+        counted = [result for result in results if not _skipped_in_walk(result, walked)]
+        footer, status, report_stream = None, status_of(counted), sys.stdout
+    if not run.verbose:  # --verbose lists them, and they still do not count
+        results = [result for result in results if not _skipped_in_walk(result, walked)]
     write_report(run, results, footer, report_stream)
     if run.exit_zero and status == EXIT_FINDINGS:
         return EXIT_CLEAN
@@ -96,11 +126,24 @@ def checked_output(run: CheckRun) -> str | None:
     return None
 
 
-def settings_per_path(run: CheckRun) -> list[tuple[str, Settings]]:
-    """Each path that is not excluded, with its settings (stdin's are `--stdin-filename`'s)."""
+def settings_per_path(run: CheckRun) -> tuple[list[tuple[str, Settings]], set[str]]:
+    """Each file to check with its settings (stdin's are `--stdin-filename`'s), and which of
+    them a directory walk found."""
     found = configurations(run.command_line)
-    checked = [path for path in run.paths if path == "-" or not found.excluded(path)]
-    return [(path, found.settings_for(_located(path, run.stdin_filename))) for path in checked]
+    if any(path != "-" and os.path.isdir(path) for path in run.paths) or run.force_exclude:
+        targets = collect(run.paths, found, run.respect_gitignore, run.force_exclude)
+        checked = [target.path for target in targets]
+        walked = {target.path for target in targets if target.walked}
+    else:  # files only, the usual pre-commit run: nothing to walk or exclude
+        checked, walked = list(run.paths), set()
+    per_path = [(path, found.settings_for(_located(path, run.stdin_filename))) for path in checked]
+    return per_path, walked
+
+
+def _skipped_in_walk(result: FileResult, walked: set[str]) -> bool:
+    """A walked file that is not a training config: left out of the report, as ruff leaves
+    out the files it does not lint."""
+    return result.path in walked and result.skipped is not None
 
 
 def _located(path: str, stdin_filename: str | None) -> str:
@@ -127,7 +170,7 @@ def write_report(
     output = open(run.output_file, "w", encoding="utf-8") if run.output_file else None
     try:
         colour = output is None and use_colour(run.color, stream)
-        report = Report(style=_style(colour), footer=footer, quiet=run.quiet)
+        report = Report(_style(colour), footer, run.quiet, terminal_width())
         name = STATISTICS if run.statistics else run.output_format or "full"
         echo(renderer(name)(results, report), output or stream, colour)
     finally:

@@ -20,6 +20,7 @@ from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS
 from epochlint.fix.edit import EditError, apply_edits
 from epochlint.fix.planner import placed_edit
 from epochlint.fix.writer import WriteError, write_atomic
+from epochlint.formats.layout import terminal_width, wrap
 from epochlint.reading.document import DocumentError, parse
 from epochlint.reading.source import SourceError, encode, read_file
 from epochlint.run.diagnose import (
@@ -125,7 +126,7 @@ def diagnose_command(
         data = {"log": run.path, "config": config_file, **result.to_json()}
         click.echo(json.dumps(data, indent=2, allow_nan=False, default=str))
     else:
-        click.echo(render(run, result, config_file, patience))
+        click.echo(render(run, result, config_file, patience, terminal_width()))
     if fixed:
         click.echo(fixed, err=output_format == "json")
     if plot_path:
@@ -133,7 +134,11 @@ def diagnose_command(
     sys.exit(EXIT_FINDINGS if result.findings else EXIT_CLEAN)
 
 
-def render(run: RunLog, result: Diagnosis, config_file: str | None, patience: int) -> str:
+def render(
+    run: RunLog, result: Diagnosis, config_file: str | None, patience: int, width: int = 80
+) -> str:
+    """What the run shows, each statement wrapped to `width` (the first starts with the log's
+    path, which may make it longer)."""
     evals, train = run.evals, run.train
     planned = f" of {run.max_steps}" if run.max_steps and run.max_steps != run.last_step else ""
     lines = [
@@ -164,7 +169,11 @@ def render(run: RunLog, result: Diagnosis, config_file: str | None, patience: in
         )
     if not result.findings:
         lines.append("no problem found in the curves")
-    return "\n".join(lines)
+    head, *rest = lines
+    wrapped = wrap(head, width + len(str(run.path)))
+    for line in rest:
+        wrapped += wrap(line, width)
+    return "\n".join(wrapped)
 
 
 def fix_epochs(config_path: str, run: RunLog, result: Diagnosis) -> str:

@@ -10,9 +10,11 @@ import difflib
 import shutil
 import sys
 from contextlib import nullcontext
+from typing import Any
 
 import click
 
+from epochlint.commands.files import mark_if_not_a_config
 from epochlint.engine import (
     EXIT_CLEAN,
     EXIT_FAILURE,
@@ -24,6 +26,7 @@ from epochlint.engine import (
 )
 from epochlint.fix.planner import FixOutcome, fix_source
 from epochlint.fix.writer import WriteError, locked
+from epochlint.formats import Style, plain
 from epochlint.reading.source import (
     MAX_CONFIG_BYTES,
     Source,
@@ -35,6 +38,24 @@ from epochlint.reading.source import (
 )
 from epochlint.records import record
 from epochlint.settings import Settings
+
+# How `--diff` colours its lines on a terminal, as git does (the first prefix that matches).
+DIFF_STYLES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("+++", {"bold": True}),
+    ("---", {"bold": True}),
+    ("@@", {"fg": "cyan"}),
+    ("+", {"fg": "green"}),
+    ("-", {"fg": "red"}),
+)
+
+
+def styled_diff(diff: str, style: Style) -> str:
+    lines = []
+    for line in diff.splitlines(keepends=True):
+        body = line.rstrip("\n")
+        look = next((look for prefix, look in DIFF_STYLES if body.startswith(prefix)), None)
+        lines.append(style(body, **look) + line[len(body) :] if look is not None else line)
+    return "".join(lines)
 
 
 def unified_diff(outcome: FixOutcome) -> str:
@@ -50,12 +71,19 @@ def unified_diff(outcome: FixOutcome) -> str:
     )
 
 
+@record(frozen=True)
+class FixOptions:
+    stdin_filename: str | None = None
+    diff: bool = False  # show the changes, write nothing
+    only_safe: bool = False
+    info_fixes: bool = False  # also fix info findings
+    non_zero_on_fix: bool = False  # --exit-non-zero-on-fix
+    style: Style = plain  # how the diff is coloured
+    walked: frozenset[str] = frozenset()  # found in a folder: left out when not a config
+
+
 def fix_files(
-    per_path: list[tuple[str, Settings]],
-    stdin_filename: str | None,
-    diff: bool,
-    only_safe: bool,
-    info_fixes: bool = False,
+    per_path: list[tuple[str, Settings]], options: FixOptions
 ) -> tuple[list[FileResult], str | None, int]:
     """Fix each run of consecutive files that share settings (usually all of them at once);
     return the final lint results, the closing lines and the exit status."""
@@ -69,9 +97,7 @@ def fix_files(
         while end < len(per_path) and per_path[end][1] == settings:
             end += 1
         group = tuple(path for path, _ in per_path[index:end])
-        found, footer, group_status = run_fixes(
-            group, settings, stdin_filename, diff, only_safe, info_fixes
-        )
+        found, footer, group_status = run_fixes(group, settings, options)
         results.extend(found)
         footers.append(footer)
         status = max(status, group_status)
@@ -87,31 +113,27 @@ class _Tally:
 
 
 def run_fixes(
-    paths: tuple[str, ...],
-    settings: Settings,
-    stdin_filename: str | None,
-    diff: bool,
-    only_safe: bool,
-    info_fixes: bool = False,
+    paths: tuple[str, ...], settings: Settings, options: FixOptions
 ) -> tuple[list[FileResult], str, int]:
     """Fix every path; return the final lint results, the closing line and the exit status."""
     results: list[FileResult] = []
     tally = _Tally()
     for path in paths:
         if path == "-":
-            results.append(
-                _fix_stdin(
-                    stdin_filename or "<stdin>", settings, diff, only_safe, info_fixes, tally
-                )
-            )
+            shown = options.stdin_filename or "<stdin>"
+            results.append(_fix_stdin(shown, settings, options, tally))
         else:
-            results.append(_fix_path(path, settings, diff, only_safe, info_fixes, tally))
-    return results, _footer(results, tally.fixed, diff), _status(results, tally, diff)
+            results.append(_fix_path(path, settings, options, tally))
+    # A walked file that is not a training config is left out of the report, and so of the
+    # count of what remains and of the exit status.
+    counted = [r for r in results if r.path not in options.walked or r.skipped is None]
+    status = _status(counted, tally, options.diff)
+    if options.non_zero_on_fix and tally.changed and not options.diff:
+        status = max(status, EXIT_FINDINGS)
+    return results, _footer(counted, tally.fixed, options.diff), status
 
 
-def _fix_stdin(
-    shown: str, settings: Settings, diff: bool, only_safe: bool, info_fixes: bool, tally: _Tally
-) -> FileResult:
+def _fix_stdin(shown: str, settings: Settings, options: FixOptions, tally: _Tally) -> FileResult:
     """`--fix -` is a filter, and a filter keeps its input: whatever fails (unreadable input,
     a refused fix, an internal error), standard output gets the input unchanged."""
     # One byte past the limit tells a config from input too large to parse, which is then
@@ -123,26 +145,24 @@ def _fix_stdin(
             source = decode(data, shown)
         except SourceError as error:  # reported as EL001; never fixed
             return undecodable(shown, error, settings)
-        result, outcome = _fix(source, settings, diff, only_safe, info_fixes, tally)
+        result, outcome = _fix(source, settings, options, tally)
         if outcome is not None:
             passed_on = True
             sys.stdout.buffer.write(encode(source, outcome.text))
             _count(tally, outcome)
         return result
     finally:
-        if not passed_on and not diff:
+        if not passed_on and not options.diff:
             sys.stdout.buffer.write(data)
             shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)
             sys.stdout.buffer.flush()
 
 
-def _fix_path(
-    path: str, settings: Settings, diff: bool, only_safe: bool, info_fixes: bool, tally: _Tally
-) -> FileResult:
+def _fix_path(path: str, settings: Settings, options: FixOptions, tally: _Tally) -> FileResult:
     """Fix one file, holding its lock from the read to the write (none is needed for --diff),
     so that a concurrent --fix, recommend --apply or diagnose --fix waits for this one."""
     try:
-        with nullcontext(None) if diff else locked(path) as file:
+        with nullcontext(None) if options.diff else locked(path) as file:
             try:
                 source = read_file(path)
             except UnreadablePath as error:
@@ -150,7 +170,7 @@ def _fix_path(
                 return FileResult(path, error=error.message)
             except SourceError as error:  # reported as EL001; never fixed
                 return undecodable(path, error, settings)
-            result, outcome = _fix(source, settings, diff, only_safe, info_fixes, tally)
+            result, outcome = _fix(source, settings, options, tally)
             if outcome is None:
                 return result
             if file is None:
@@ -168,16 +188,12 @@ def _fix_path(
 
 
 def _fix(
-    source: Source,
-    settings: Settings,
-    diff: bool,
-    only_safe: bool,
-    info_fixes: bool,
-    tally: _Tally,
+    source: Source, settings: Settings, options: FixOptions, tally: _Tally
 ) -> tuple[FileResult, FixOutcome | None]:
     """Plan the fixes and report the ones not applied; the lint to show, and the outcome when
-    there is a fixed text to write (with --diff, the diff is printed and counted here)."""
-    outcome = fix_source(source, settings, only_safe, info_fixes=info_fixes)
+    there is a fixed text to write (with --diff, the diff is printed and counted here). A file
+    that is not a training config is never changed."""
+    outcome = fix_source(source, settings, options.only_safe, info_fixes=options.info_fixes)
     for diagnostic, reason in outcome.failed:
         click.echo(
             f"{source.path}:{diagnostic.line}:{diagnostic.column}: {diagnostic.rule} fix "
@@ -189,10 +205,12 @@ def _fix(
         tally.failures += 1
         return check_source(source, settings), None
     result = outcome.result or check_source(source, settings)
-    if not outcome.changed:
+    if source.path in options.walked:
+        mark_if_not_a_config(result)
+    if not outcome.changed or result.skipped is not None:
         return result, None
-    if diff:
-        sys.stdout.write(unified_diff(outcome))
+    if options.diff:
+        sys.stdout.write(styled_diff(unified_diff(outcome), options.style))
         _count(tally, outcome)
         return result, None
     return result, outcome

@@ -60,9 +60,11 @@ def guard_command(
     verdict = _verdict(results, strict)
     serious = (Severity.ERROR, Severity.WARNING)
     if verdict is not None or any(d.severity in serious for r in results for d in r.diagnostics):
-        from epochlint.formats import text
+        from epochlint.formats import Report, text
+        from epochlint.formats.layout import terminal_width
 
-        click.echo(text.render(results), nl=False, err=True)
+        report = Report(width=terminal_width())
+        click.echo(text.render(results, report), nl=False, err=True)
         click.echo(f"epochlint guard: world size {processes} ({source})", err=True)
     if verdict is not None:
         click.echo(f"epochlint guard: not running the command: {verdict}", err=True)

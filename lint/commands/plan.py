@@ -20,6 +20,7 @@ from epochlint.diagnostic import Severity, format_value, thousands
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, FileResult, check_path
 from epochlint.facts.schedule import Events, Plan, curve, events, scheduler_of
 from epochlint.formats import use_colour
+from epochlint.formats.layout import terminal_width, wrap
 from epochlint.records import replace
 from epochlint.run.chart import Style, plain
 from epochlint.settings import Settings, SettingsError
@@ -238,18 +239,20 @@ def plan_json(result: FileResult, settings: Settings) -> dict[str, Any]:
 # Comparing GPU counts
 # --------------------------------------------------------------------------------------------
 
+# Short headers, so that the table fits 80 columns; COMPARE_LEGEND says what they stand for.
 COMPARE_COLUMNS = (
     "GPUs",
-    "effective batch",
+    "batch",
     "steps/epoch",
-    "total steps",
+    "steps",
     "epochs",
     "warmup",
     "evals",
-    "checkpoints",
-    "log points",
+    "saves",
+    "logs",
     "warnings",
 )
+COMPARE_LEGEND = "batch: effective batch; steps: total steps; saves: checkpoints; logs: log points"
 
 
 def compare_row(result: FileResult) -> dict[str, Any]:
@@ -272,7 +275,9 @@ def compare_row(result: FileResult) -> dict[str, Any]:
     }
 
 
-def compare_table(rows: list[dict[str, Any]]) -> list[str]:
+def compare_table(rows: list[dict[str, Any]], width: int = 80) -> list[str]:
+    """One row per GPU count. The warnings go in the last column when it fits in `width`, else
+    below the table, one line per GPU count (or one line when every count has the same)."""
     cells = [
         [
             str(row["world_size"]),
@@ -288,18 +293,28 @@ def compare_table(rows: list[dict[str, Any]]) -> list[str]:
         ]
         for row in rows
     ]
-    widths = [
-        max(len(header), *(len(line[index]) for line in cells))
-        for index, header in enumerate(COMPARE_COLUMNS)
-    ]
+    table = _aligned([list(COMPARE_COLUMNS), *cells], left_last=True)
+    if max(len(line) for line in table) <= width:
+        return [*table, COMPARE_LEGEND]
+    numbers = _aligned([list(COMPARE_COLUMNS[:-1]), *(line[:-1] for line in cells)])
+    out = [*numbers, COMPARE_LEGEND]
+    warnings = [line[-1] for line in cells]
+    if len(set(warnings)) == 1:
+        return [*out, f"warnings on every GPU count: {warnings[0]}"]
+    return [*out, *(f"warnings on {_gpus(int(line[0]))}: {line[-1]}" for line in cells)]
 
-    def line(values: list[str] | tuple[str, ...]) -> str:
+
+def _aligned(table: list[list[str]], left_last: bool = False) -> list[str]:
+    """Columns two spaces apart, right-aligned (the last one left-aligned if `left_last`)."""
+    widths = [max(len(line[index]) for line in table) for index in range(len(table[0]))]
+
+    def line(values: list[str]) -> str:
         return "  ".join(
-            value.ljust(width) if index == len(widths) - 1 else value.rjust(width)
+            value.ljust(width) if left_last and index == len(widths) - 1 else value.rjust(width)
             for index, (value, width) in enumerate(zip(values, widths, strict=True))
         ).rstrip()
 
-    return [line(COMPARE_COLUMNS), *(line(values) for values in cells)]
+    return [line(values) for values in table]
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,7 +484,7 @@ def plan_command(
         else:
             click.echo(f"{path}: the schedule on {', '.join(str(c) for c in compared)} GPUs")
             click.echo(f"  rows {rows_line(result.plan, result)}" if result.plan else "")
-            click.echo("\n".join(compare_table(rows)))
+            click.echo("\n".join(compare_table(rows, terminal_width())))
         sys.exit(EXIT_CLEAN)
     if plot:
         write_plot(result, settings, plot)
@@ -483,9 +498,11 @@ def plan_command(
     click.echo(
         style(f"{path}: training schedule (transformers {settings.transformers})", bold=True)
     )
-    width = max(len(label) for label, _ in describe(result, settings))
-    for label, text in describe(result, settings):
-        click.echo(f"  {label:<{width}}  {text}")
+    numbers = describe(result, settings)
+    label_width = max(len(label) for label, _ in numbers)
+    hanging = " " * (label_width + 4)
+    for label, text in numbers:
+        click.echo("\n".join(wrap(text, terminal_width(), f"  {label:<{label_width}}  ", hanging)))
     lines = chart_lines(result, settings, style, ascii_only)
     if lines:
         click.echo("")

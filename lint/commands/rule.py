@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from epochlint.engine import EXIT_FAILURE
+from epochlint.formats.layout import terminal_width, wrap
+
+if TYPE_CHECKING:
+    from epochlint.rules import Rule
 
 
 @click.command("rule")
@@ -17,12 +22,7 @@ def rule_command(code: str | None, show_all: bool) -> None:
     from epochlint.rules import all_rules, get_rule
 
     if show_all or not code:
-        for item in all_rules():
-            fix = f" [fix: {item.fix}]" if item.fix else ""
-            opt_in = " [opt-in]" if item.opt_in else ""
-            click.echo(
-                f"{item.code}  {item.name:<32} {item.severity.value:<8} {item.summary}{fix}{opt_in}"
-            )
+        click.echo("\n".join(rule_table(all_rules(), terminal_width())))
         return
     found = get_rule(code.upper()) or get_rule(code)
     if found is None:
@@ -34,3 +34,22 @@ def rule_command(code: str | None, show_all: bool) -> None:
         f"Default severity: {found.severity.value}. Fix: {found.fix or 'none'}.{selection}\n"
     )
     click.echo(found.doc)
+
+
+def rule_table(rules: list[Rule], width: int) -> list[str]:
+    """One row per rule: ID, name, severity, summary. When a row would not fit in `width`,
+    every summary goes on the lines below its row, wrapped."""
+    rows = [
+        (
+            f"{item.code}  {item.name:<32} {item.severity.value:<8}",
+            item.summary + (f" [fix: {item.fix}]" if item.fix else ""),
+        )
+        for item in rules
+    ]
+    if all(len(head) + 1 + len(text) <= width for head, text in rows):
+        return [f"{head} {text}" for head, text in rows]
+    return [
+        line
+        for head, text in rows
+        for line in [head.rstrip(), *wrap(text, width, " " * 7, " " * 7)]
+    ]

@@ -41,6 +41,7 @@ class Report:
     style: Style = plain
     footer: str | None = None  # replaces the closing summary (--fix says what it fixed)
     quiet: bool = False  # findings only: no summary
+    width: int = 80  # columns the human report wraps its lines to
 
 
 DEFAULT = Report()

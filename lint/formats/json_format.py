@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from epochlint.diagnostic import Diagnostic
 from epochlint.engine import FileResult
 from epochlint.formats import DEFAULT, Report
+from epochlint.formats.layout import split_message
 
 PLAN_KEYS = (
     "dataset_rows",
@@ -21,12 +23,23 @@ PLAN_KEYS = (
 )
 
 
+def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
+    """The finding, with `detail` after `message`: the numbers and the explanation that the
+    human report puts on its note line (null when the message has none)."""
+    data: dict[str, Any] = {}
+    for key, value in diagnostic.to_json().items():
+        data[key] = value
+        if key == "message":
+            data["detail"] = split_message(diagnostic.message)[1]
+    return data
+
+
 def file_json(result: FileResult) -> dict[str, Any]:
     data: dict[str, Any] = {
         "path": result.path,
         "dialect": result.dialect,
         "plan": None,
-        "diagnostics": [diagnostic.to_json() for diagnostic in result.diagnostics],
+        "diagnostics": [diagnostic_json(diagnostic) for diagnostic in result.diagnostics],
     }
     if result.config is not None and result.config.assumption:
         data["assumed"] = result.config.assumption  # e.g. the TRL trainer read from the keys

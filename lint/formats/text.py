@@ -1,17 +1,22 @@
-"""The human report: each finding with its source line and a marker, then a summary."""
+"""The human report: each finding with its source line and a marker, then a summary.
+
+A finding's first line is its place, rule and headline; the numbers and the explanation follow
+on a note line, and every line is wrapped to the report's width (formats/layout.py).
+"""
 
 from __future__ import annotations
 
 from epochlint.diagnostic import Diagnostic, Severity, thousands
 from epochlint.engine import FileResult
 from epochlint.facts.schedule import Plan
-from epochlint.formats import DEFAULT, Report, Style, plain
+from epochlint.formats import DEFAULT, Report, Style
+from epochlint.formats.layout import split_message, wrap, wrap_after, wrap_parts
 from epochlint.settings import COMMAND_LINE
 
 SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
 
-def plan_line(plan: Plan) -> str:
+def plan_parts(plan: Plan) -> list[str]:
     rows = thousands(plan.dataset_rows)
     if plan.dataset_rows is not None and plan.dataset_rows_source:
         rows += f" ({plan.dataset_rows_source})"
@@ -24,7 +29,7 @@ def plan_line(plan: Plan) -> str:
         f"epochs {thousands(plan.epochs)}",
         f"warmup {thousands(plan.warmup_steps)}",
     ]
-    return "plan: " + " · ".join(parts)
+    return parts
 
 
 def _source_excerpt(diagnostic: Diagnostic, lines: list[str], style: Style) -> list[str]:
@@ -46,36 +51,59 @@ def _source_excerpt(diagnostic: Diagnostic, lines: list[str], style: Style) -> l
     ]
 
 
-def render_file(result: FileResult, style: Style = plain) -> list[str]:
+def render_file(result: FileResult, report: Report = DEFAULT) -> list[str]:
+    """A file's findings, each with its source line and fix, then its schedule; quiet: the
+    findings alone (no note on a skipped file, no schedule)."""
+    style, width = report.style, report.width
     if result.error is not None:
-        return [style(f"{result.path}: ", bold=True) + style("error: ", fg="red") + result.error]
+        head = f"{result.path}: error:"
+        styled = style(f"{result.path}: ", bold=True) + style("error:", fg="red")
+        return wrap_after(head, styled, result.error, width, result.path)
     if result.skipped is not None and not result.diagnostics:
-        return [style(f"{result.path}: skipped: {result.skipped}", dim=True)]
+        if report.quiet:
+            return []
+        head = f"{result.path}: skipped:"
+        note = wrap_after(head, head, result.skipped, width, result.path)
+        return [style(line, dim=True) for line in note]
     lines = result.source.text.splitlines() if result.source else []
     out: list[str] = []
     for diagnostic in result.diagnostics:
-        colour = SEVERITY_COLOURS[diagnostic.severity]
-        head = style(f"{result.path}:{diagnostic.line}:{diagnostic.column}:", bold=True)
-        rule = style(f"{diagnostic.rule} {diagnostic.name}", fg=colour, bold=True)
-        out.append(f"{head} {rule} [{diagnostic.severity.value}] {diagnostic.message}")
-        out.extend(_source_excerpt(diagnostic, lines, style))
-        if diagnostic.fix is not None:
-            out.append(
-                style(f"  = fix available ({diagnostic.fix.safety}): ", fg="green")
-                + diagnostic.fix.describe()
-            )
+        out.extend(_finding(result.path, diagnostic, lines, report))
         out.append("")
-    if result.diagnostics and result.plan is not None:
+    if result.diagnostics and result.plan is not None and not report.quiet:
         dialect = ""
         if result.config:
             assumed = result.config.assumption
             dialect = f" ({result.config.title} config{f'; {assumed}' if assumed else ''})"
-        out.append(style(f"{result.path}{dialect}: {plan_line(result.plan)}", dim=True))
+        parts = [f"{result.path}{dialect}: plan:", *plan_parts(result.plan)]
+        schedule = wrap_parts(parts, width, path=result.path)
+        schedule[0] = schedule[0].replace(": plan: · ", ": plan: ", 1)
+        out.extend(style(line, dim=True) for line in schedule)
         out.append("")
     return out
 
 
-def summary(results: list[FileResult], style: Style = plain) -> str:
+def _finding(path: str, diagnostic: Diagnostic, lines: list[str], report: Report) -> list[str]:
+    style, width = report.style, report.width
+    colour = SEVERITY_COLOURS[diagnostic.severity]
+    place = f"{path}:{diagnostic.line}:{diagnostic.column}:"
+    rule = f"{diagnostic.rule} {diagnostic.name}"
+    severity = f"[{diagnostic.severity.value}]"
+    styled = f"{style(place, bold=True)} {style(rule, fg=colour, bold=True)} {severity}"
+    headline, detail = split_message(diagnostic.message)
+    out = wrap_after(f"{place} {rule} {severity}", styled, headline, width, path)
+    out.extend(_source_excerpt(diagnostic, lines, style))
+    if detail:
+        out.extend(wrap(detail, width, "  = note: ", "    "))
+    if diagnostic.fix is not None:
+        label = f"  = fix available ({diagnostic.fix.safety}):"
+        fix = wrap_after(label, style(label, fg="green"), diagnostic.fix.describe(), width)
+        out.extend([fix[0], *("  " + line for line in fix[1:])])
+    return out
+
+
+def summary(results: list[FileResult], report: Report = DEFAULT) -> str:
+    style = report.style
     counts = {severity: sum(r.count(severity) for r in results) for severity in Severity}
     unreadable = sum(1 for r in results if r.error is not None)
     fixable = sum(
@@ -84,9 +112,13 @@ def summary(results: list[FileResult], style: Style = plain) -> str:
     info_fixable = sum(
         1 for r in results for d in r.diagnostics if d.fix and d.severity == Severity.INFO
     )
-    # Overrides on the command line are reported like a file, but they are not one.
-    checked = len({r.path for r in results if r.path != COMMAND_LINE})
+    # Overrides on the command line are reported like a file, but they are not one; a file
+    # that is not a training config is not checked.
+    checked = len({r.path for r in results if r.path != COMMAND_LINE and r.skipped is None})
+    skipped = sum(1 for r in results if r.skipped is not None)
     files = f"{checked} file{'s' if checked != 1 else ''}"
+    if skipped:
+        files += f", {skipped} skipped"
     if not any(counts.values()) and not unreadable:
         return style("All checks passed!", fg="green", bold=True) + f" ({files})"
     parts = [
@@ -101,14 +133,14 @@ def summary(results: list[FileResult], style: Style = plain) -> str:
         text += f". {fixable} fixable with `epochlint --fix`"
     if info_fixable:
         text += f"{'' if fixable else '.'} ({info_fixable} more with `--fix --info-fixes`)"
-    return style(text, bold=True)
+    return "\n".join(style(line, bold=True) for line in wrap(text, report.width))
 
 
 def render(results: list[FileResult], report: Report = DEFAULT) -> str:
     """Each file's findings, then the summary (or the report's footer) unless quiet."""
     out: list[str] = []
     for result in results:
-        out.extend(render_file(result, report.style))
+        out.extend(render_file(result, report))
     if report.quiet:
         return "".join(line + "\n" for line in out)
     out.append(closing(results, report))
@@ -118,5 +150,6 @@ def render(results: list[FileResult], report: Report = DEFAULT) -> str:
 def closing(results: list[FileResult], report: Report) -> str:
     """The last line: the footer when there is one (--fix says what it fixed), else the summary."""
     if report.footer:
-        return report.style(report.footer, bold=True)
-    return summary(results, report.style)
+        lines = [line for part in report.footer.split("\n") for line in wrap(part, report.width)]
+        return "\n".join(report.style(line, bold=True) for line in lines)
+    return summary(results, report)
