@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from epochlint.diagnostic import Diagnostic, Edit
 from epochlint.engine import FileResult, check_source
+from epochlint.reading.source import Source
 from epochlint.records import field, record, replace
 from epochlint.settings import Settings
-from epochlint.source import Source
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
 
 MAX_ROUNDS = 10

@@ -22,11 +22,11 @@ from typing import Any
 import yaml
 
 from epochlint.diagnostic import Diagnostic
-from epochlint.document import Document, DocumentError, OmegaConfLoader, parse
-from epochlint.engine import COMMAND_LINE, FileResult, check_source
+from epochlint.engine import FileResult, check_source
+from epochlint.reading.document import Document, DocumentError, OmegaConfLoader, parse
+from epochlint.reading.source import Source
 from epochlint.records import record, replace
-from epochlint.settings import Settings
-from epochlint.source import Source
+from epochlint.settings import COMMAND_LINE, Settings
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
 
 
@@ -196,7 +196,7 @@ def check_path_with_overrides(
 ) -> list[FileResult]:
     """`epochlint check cfg.yaml key=value ...`: an unreadable file or a bad override is a
     failure of the file's result, as for any path."""
-    from epochlint.source import SourceError, UnreadablePath, read_file
+    from epochlint.reading.source import SourceError, UnreadablePath, read_file
 
     try:
         source = read_file(path)

@@ -28,7 +28,7 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from epochlint.document import OmegaConfLoader, PyYAMLLoader
+from epochlint.reading.document import OmegaConfLoader, PyYAMLLoader
 from epochlint.records import record
 
 __all__ = ["EditError", "KeyEdit", "apply_edits", "format_scalar"]

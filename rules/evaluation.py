@@ -6,11 +6,11 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value, thousands
+from epochlint.dialects.base import is_number
+from epochlint.facts.context import Context
 from epochlint.rules import Finding, rule
 from epochlint.rules.length import many_epochs, overfitting_unwatched, trains
-from epochlint.training import is_number
 from epochlint.versions import Version
 
 
@@ -629,14 +629,26 @@ SCHEDULE_NUMBERS = (
 
 
 def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
+    """(field, why, severity) for every value the trainer refuses or that trains nothing."""
+    yield from _non_finite(context)
+    yield from _warmup_out_of_range(context)
+    yield from _nothing_trained(context)
+    yield from _evaluation_out_of_range(context)
+
+
+def _non_finite(context: Context) -> Iterator[tuple[str, str, Severity]]:
     config = context.config
-    version = context.settings.transformers
     for name in SCHEDULE_NUMBERS:
         value = config.value(name)
         # Integer settings get EL102 for any float; here the floats a number field accepts.
         fits = "number" in config.dialect.types(config.key(name))
         if isinstance(value, float) and not math.isfinite(value) and fits and config.has(name):
             yield name, "an infinite or NaN value cannot schedule a run", Severity.ERROR
+
+
+def _warmup_out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
+    config = context.config
+    version = context.settings.transformers
     ratio = config.number("warmup_ratio")
     if ratio is not None and config.has("warmup_ratio") and not 0 <= ratio <= 1:
         if version.major < 5:
@@ -661,6 +673,11 @@ def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
     steps = config.number("warmup_steps")
     if steps is not None and steps < 0:
         yield "warmup_steps", "transformers refuses a negative warmup", Severity.ERROR
+
+
+def _nothing_trained(context: Context) -> Iterator[tuple[str, str, Severity]]:
+    """A batch, a length or a learning rate with which the run trains nothing."""
+    config = context.config
     for name in ("per_device_train_batch_size", "gradient_accumulation_steps"):
         value = config.number(name)
         if value is not None and value < 1:
@@ -676,6 +693,11 @@ def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
     rate = config.number("learning_rate")
     if rate is not None and rate <= 0 and config.flag("do_train"):
         yield "learning_rate", "the weights would never change", Severity.ERROR
+
+
+def _evaluation_out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
+    """Logging, the validation split and max_steps: values the trainer refuses."""
+    config = context.config
     if config.value("logging_strategy") == "steps" and config.number("logging_steps") == 0:
         yield (
             "logging_steps",
@@ -692,7 +714,11 @@ def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
             Severity.ERROR,
         )
     max_steps = config.number("max_steps")
-    if max_steps == 0 and version >= Version(4, 49) and config.flag("do_train"):
+    if (
+        max_steps == 0
+        and context.settings.transformers >= Version(4, 49)
+        and config.flag("do_train")
+    ):
         yield (
             "max_steps",
             "0 is not 'unset' (that is -1): the run stops after the first optimizer step",

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from epochlint.cli import main
 from epochlint.fixer import fix_source
-from epochlint.source import decode, read_file
+from epochlint.reading.source import decode, read_file
 
 omegaconf = pytest.importorskip("omegaconf", reason="omegaconf is a test dependency")
 ruamel_yaml = pytest.importorskip("ruamel.yaml", reason="ruamel.yaml is a runtime dependency")
@@ -207,7 +207,7 @@ def test_a_file_that_does_not_parse_is_never_touched(tmp_path: Path) -> None:
 def test_a_file_changed_while_fixing_is_not_overwritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from epochlint import fixcommand
+    from epochlint.commands import fix as fixcommand
 
     path = tmp_path / "train.yaml"
     path.write_text(MISTAKE_3)

@@ -16,8 +16,9 @@ from urllib.parse import quote
 from epochlint import __version__
 from epochlint.diagnostic import Diagnostic, Fix, Severity
 from epochlint.engine import FileResult
+from epochlint.reading.source import Source
+from epochlint.formats import DEFAULT, Report
 from epochlint.rules import Rule, all_rules
-from epochlint.source import Source
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
 
 SCHEMA = (
@@ -113,8 +114,8 @@ def rule_json(rule: Rule) -> dict[str, Any]:
     }
 
 
-def render(results: list[FileResult], root: Path | None = None) -> str:
-    root = (root or Path.cwd()).absolute()
+def render(results: list[FileResult], report: Report = DEFAULT) -> str:
+    root = Path.cwd().absolute()  # %SRCROOT%: the folder epochlint runs in
     rules = all_rules()
     index = {rule.code: position for position, rule in enumerate(rules)}
     failures = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from epochlint.diagnostic import format_value, thousands
-from epochlint.schedule import Events, Scheduler
+from epochlint.facts.schedule import Events, Scheduler
 
 Style = Callable[..., str]
 

@@ -12,12 +12,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from epochlint.datasets import DatasetProblem, Resolution
-from epochlint.training import Dialect, TrainingConfig, load_schema
+from epochlint.dialects.base import Dialect, TrainingConfig, load_schema
+from epochlint.dialects.llamafactory import PLACEMENT
+from epochlint.facts.dataset import DatasetProblem, Resolution
 
 
 class HFConfig(TrainingConfig):
-    rows_source = "--dataset-size"
     absent = frozenset(
         {"stage", "finetuning_type", "quantization_bit", "dataset", "eval_dataset",
          "dataset_dir", "max_samples", "val_size", "mix_strategy", "interleave_probs",
@@ -56,7 +56,18 @@ class HFConfig(TrainingConfig):
 
 
 @cache
-def huggingface() -> Dialect:
+def dialect() -> Dialect:
     return Dialect(
-        "hf", "Hugging Face TrainingArguments", "pyyaml", load_schema("hf"), {}, HFConfig
+        "hf",
+        "Hugging Face TrainingArguments",
+        "pyyaml",
+        load_schema("hf"),
+        {},
+        HFConfig,
+        placement=PLACEMENT,
+        unknown_key_effect=(
+            "`HfArgumentParser` raises `Some keys are not used` unless one of your script's "
+            "own dataclasses defines it"
+        ),
+        script_defines_keys=True,
     )

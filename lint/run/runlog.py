@@ -2,8 +2,8 @@
 
 Hugging Face's Trainer keeps `log_history` in `trainer_state.json` (in the output folder at the
 end, and in every `checkpoint-N/` while it runs); LLaMA-Factory's LogCallback also appends one
-JSON line per log event to `trainer_log.jsonl` in the output folder (reference/llamafactory.md
-§e). Both hold the same events under different names (`step`/`current_steps`,
+JSON line per log event to `trainer_log.jsonl` in the output folder (README "Learn from the
+logs"). Both hold the same events under different names (`step`/`current_steps`,
 `learning_rate`/`lr`); this module turns either into a `RunLog`.
 """
 

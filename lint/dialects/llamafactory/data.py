@@ -14,43 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
+from epochlint.facts.rowcount import RowCountError, count_rows
 from epochlint.records import record
-from epochlint.rowcount import RowCountError, count_rows
 
-__all__ = ["DatasetProblem", "DatasetRows", "Resolution", "resolve"]
+__all__ = ["resolve"]
 
 DATASET_INFO_FILE = "dataset_info.json"
 HOW_TO_PROVIDE_N = (
     "pass --dataset-size N or add a '# epochlint: dataset-size=N' comment to the config"
 )
 _HUB_URL_KEYS = ("hf_hub_url", "ms_hub_url", "om_hub_url")
-
-
-@record(frozen=True)
-class DatasetRows:
-    name: str
-    rows: int | None  # rows used from this dataset after num_samples then max_samples
-    stored_rows: int | None  # rows in the file(s) as stored
-    source: str  # "file", "hub", "script", "cloud", "online", "unknown"
-    path: str | None  # resolved local path, if any
-    ranking: bool  # the entry's `ranking` flag
-
-
-@record(frozen=True)
-class DatasetProblem:
-    code: str  # EL501 N unknown (info), EL502 undefined dataset, EL503 file missing/unreadable
-    message: str
-    dataset: str | None
-    suggestion: str | None  # EL502 only: the single close match among dataset_info.json names
-
-
-@record(frozen=True)
-class Resolution:
-    rows: int | None  # merged training rows before the val_size split
-    datasets: tuple[DatasetRows, ...]
-    eval_rows: int | None
-    eval_datasets: tuple[DatasetRows, ...]
-    problems: tuple[DatasetProblem, ...]
 
 
 def split_dataset_names(value: str | Sequence[str] | None) -> list[str]:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
 
-from epochlint.configfile import COMMAND_LINE, Configurations, Options
+from epochlint.commands import options
+from epochlint.commands.commandline import CommandLine, configurations
 from epochlint.diagnostic import Severity
 from epochlint.engine import EXIT_FAILURE, EXIT_FINDINGS, FileResult, check_path
-from epochlint.guard import GuardError, read_command, world_size
 from epochlint.overrides import check_path_with_overrides
 from epochlint.records import replace
+from epochlint.run.guard import GuardError, read_command, world_size
 from epochlint.settings import SettingsError
 
 COMMAND_NOT_FOUND = 127  # what a shell returns, so scripts see the usual status
@@ -30,18 +30,8 @@ COMMAND_NOT_FOUND = 127  # what a shell returns, so scripts see the usual status
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @click.option("--strict", is_flag=True, help="Refuse on warnings too, not only errors.")
-@click.option(
-    "--num-gpus",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Data-parallel processes, instead of reading them from the environment.",
-)
-@click.option(
-    "--dataset-size",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Rows of the training data as stored.",
-)
+@options.num_gpus(help="Data-parallel processes, instead of reading them from the environment.")
+@options.dataset_size(help="Rows of the training data as stored.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def guard_command(
     strict: bool, num_gpus: int | None, dataset_size: int | None, command: tuple[str, ...]
@@ -55,11 +45,9 @@ def guard_command(
         click.echo(f"epochlint guard: error: {error}", err=True)
         sys.exit(EXIT_FAILURE)
     processes = num_gpus or size.size
-    options = Options(
-        origin=COMMAND_LINE, folder=Path.cwd(), num_gpus=processes, dataset_size=dataset_size
-    )
+    command_line = CommandLine(num_gpus=processes, dataset_size=dataset_size)
     try:
-        settings = Configurations(options, None, False).settings_for(launch.config)
+        settings = configurations(command_line).settings_for(launch.config)
     except SettingsError as error:
         click.echo(f"epochlint guard: error: {error}", err=True)
         sys.exit(EXIT_FAILURE)

@@ -1,4 +1,10 @@
-"""The canonical training config: what a config means, whatever its dialect calls the keys.
+"""The dialect plug-in interface and the canonical training config.
+
+A dialect plug-in (`lint/dialects/<name>/`) builds one `Dialect`: its key schema, how its files
+spell the canonical fields, how its trainer reads YAML and treats unknown keys, and where the
+fixer places a new key. Its `TrainingConfig` subclass says what a config means.
+
+The canonical training config: what a config means, whatever its dialect calls the keys.
 
 Canonical field names are Hugging Face / LLaMA-Factory argument names (`num_train_epochs`,
 `per_device_train_batch_size`, ...). A dialect says how its own files spell each field and what
@@ -13,14 +19,39 @@ import math
 import os
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from epochlint.diagnostic import Edit
-from epochlint.document import Document, Entry, Span
+from epochlint.reading.document import Document, Entry, Span
 from epochlint.records import field, record
 
 if TYPE_CHECKING:
-    from epochlint.datasets import Resolution
+    from epochlint.facts.dataset import Resolution
+
+
+@record(frozen=True)
+class Placement:
+    """Where the fixer puts a key a file does not have yet."""
+
+    # canonical field -> the fields it goes after, in order of preference
+    neighbours: dict[str, tuple[str, ...]]
+    # `### section` blocks of a config -> the keys that belong there
+    sections: dict[str, frozenset[str]]
+    # key prefixes -> their section, for keys the table above does not list
+    section_prefixes: tuple[tuple[str, str], ...] = ()
+
+    def section_of(self, key: str) -> str | None:
+        """The `### section` block a key belongs in, if any."""
+        for section, keys in self.sections.items():
+            if key in keys:
+                return section
+        for prefix, section in self.section_prefixes:
+            if key.startswith(prefix):
+                return section
+        return None
+
+
+NO_PLACEMENT = Placement({}, {})
 
 
 @record(frozen=True, eq=False)  # compared and hashed by identity: one object per dialect
@@ -32,6 +63,33 @@ class Dialect:
     keys: dict[str, str] = field(default_factory=dict)  # canonical field -> this dialect's key
     # How the dialect's meaning differs from LLaMA-Factory's (method, evaluation, schedule).
     config_class: type[TrainingConfig] | None = None
+    placement: Placement = NO_PLACEMENT
+    # rules/<file>: keys people write that the dialect does not know, and what they meant
+    key_aliases_file: str = "key_aliases.json"
+    # What the trainer does with a key it does not know; None: it aborts (the rule says how).
+    unknown_key_effect: str | None = None
+    # Whether an unknown key may be a field of the user's own script (HfArgumentParser).
+    script_defines_keys: bool = False
+    # A key whose plug-ins may define keys the schema does not list (Axolotl's `plugins:`).
+    plugins_key: str | None = None
+    # Renaming a misspelled key: "safe" when the trainer refuses the unknown key (the rename
+    # only makes it run), "suggested" when it ignored the key (the rename changes the run).
+    rename_safety: Literal["safe", "suggested"] = "suggested"
+    # Who deprecates and removes keys: the dialect's trainer, or transformers.
+    deprecations_by: str = "transformers"
+
+    @property
+    def neighbours(self) -> dict[str, tuple[str, ...]]:
+        """Canonical field -> the fields a new key of it goes after (the fixer's placement)."""
+        return self.placement.neighbours
+
+    @property
+    def sections(self) -> dict[str, frozenset[str]]:
+        """`### section` -> its keys (the fixer's placement); see also `section_of`."""
+        return self.placement.sections
+
+    def section_of(self, key: str) -> str | None:
+        return self.placement.section_of(key)
 
     def key(self, canonical: str) -> str:
         return self.keys.get(canonical, canonical)
@@ -67,17 +125,22 @@ def _types(dialect: Dialect, key: str) -> frozenset[str]:
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """A key schema shipped in the package (`<name>.schema.json`)."""
+    """The key schema shipped beside a dialect plug-in (`dialects/<name>/schema.json`)."""
     # open() next to this module: importlib.resources costs about 5 ms to import.
-    path = os.path.join(os.path.dirname(__file__), f"{name}.schema.json")
+    path = os.path.join(os.path.dirname(__file__), name, "schema.json")
     with open(path, encoding="utf-8") as stream:
         schema: dict[str, Any] = json.load(stream)
     return schema
 
 
-@cache
-def llamafactory() -> Dialect:
-    return Dialect("llamafactory", "LLaMA-Factory", "omegaconf", load_schema("llamafactory"))
+@record(frozen=True)
+class OwnSchedule:
+    """A trainer's own step count, when it does not leave it to transformers' Trainer."""
+
+    effective_batch: int | None
+    total_steps: int | None
+    warmup_steps: int | None
+    logging_steps: int | None
 
 
 def is_number(value: Any) -> bool:
@@ -85,11 +148,11 @@ def is_number(value: Any) -> bool:
 
 
 class TrainingConfig:
-    """A config's meaning, with LLaMA-Factory's semantics; other dialects override the hooks."""
+    """A config's meaning; each dialect's subclass overrides the hooks that differ."""
 
-    # How the trainer turns epochs into optimizer steps: transformers' Trainer, or Axolotl's
-    # own estimate, which it then forces on the Trainer as max_steps.
-    schedule = "transformers"
+    # Whether max_steps caps the trainer's own step estimate (Axolotl runs
+    # min(estimate, max_steps)) instead of replacing the epochs (transformers' Trainer).
+    max_steps_caps_estimate = False
     # Whether contradictory settings stop the run (Axolotl's validators: eval_steps under
     # eval_strategy: epoch, warmup_steps with warmup_ratio) or one of them is ignored.
     refuses_contradictions = False
@@ -107,7 +170,7 @@ class TrainingConfig:
         }
 
     # Where resolved rows come from, as the report names it.
-    rows_source = "dataset_info.json"
+    rows_source = "--dataset-size"
     # Whether dataset entries say if they hold preference pairs (dataset_info.json's ranking).
     ranking_known = True
     # Axolotl refuses a config with fewer than two of its three batch fields.
@@ -191,50 +254,34 @@ class TrainingConfig:
 
     @property
     def method(self) -> str:
-        """lora, qlora, oft, freeze or full; QLoRA is LoRA with `quantization_bit`."""
-        finetuning = self.text("finetuning_type") or "lora"
-        if finetuning == "lora" and self.value("quantization_bit") is not None:
-            return "qlora"
-        return finetuning
+        """lora, qlora, oft, freeze or full."""
+        return "full"
 
     @property
     def stage(self) -> str:
-        return self.text("stage") or "sft"
+        return "sft"
 
     @property
     def quantized(self) -> bool:
         """The base model is loaded quantized (QLoRA, or quantization with another method)."""
-        return self.value("quantization_bit") is not None
+        return False
 
     def resolve_datasets(self, root: Path) -> Resolution | None:
-        """The training rows the config's datasets hold, as LLaMA-Factory loads them."""
-        if not self.names("dataset"):
-            return None
-        from epochlint.datasets import resolve
-
-        max_samples = self.number("max_samples")
-        return resolve(
-            self.value("dataset"),
-            self.value("eval_dataset"),
-            dataset_dir=self.text("dataset_dir") or "data",
-            root=root,
-            max_samples=int(max_samples) if max_samples is not None else None,
-            mix_strategy=self.text("mix_strategy") or "concat",
-            interleave_probs=self.value("interleave_probs"),
-            streaming=self.flag("streaming"),
-        )
+        """The training rows the config's datasets hold, as the trainer loads them."""
+        return None
 
     def packs_rows(self) -> bool:
-        """Packing (on by default for stage pt) turns documents into fixed-length token blocks."""
-        packing = self.value("packing")
-        if self.flag("neat_packing") or packing is True:
-            return True
-        return packing is None and self.stage == "pt"
+        """Packing turns documents into fixed-length token blocks."""
+        return False
 
     def evaluation_enabled(self) -> bool:
         strategy = self.value("eval_strategy")
         return isinstance(strategy, str) and strategy != "no"
 
     def has_eval_data(self) -> bool:
-        val_size = self.number("val_size") or 0.0
-        return val_size > 1e-6 or bool(self.names("eval_dataset"))
+        return False
+
+    def own_schedule(self, train_rows: int | None, world_size: int) -> OwnSchedule | None:
+        """The trainer's own step count; None when transformers' Trainer counts the steps
+        (facts/schedule.py)."""
+        return None

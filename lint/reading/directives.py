@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from epochlint.document import Comment
+from epochlint.reading.document import Comment
 from epochlint.records import record
 
 DIRECTIVE = re.compile(r"^\s*epochlint\s*:\s*(?P<body>.*?)\s*$")

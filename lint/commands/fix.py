@@ -21,8 +21,8 @@ from epochlint.engine import (
     undecodable,
 )
 from epochlint.fixer import FixOutcome, fix_source
+from epochlint.reading.source import SourceError, UnreadablePath, decode, encode, read_file
 from epochlint.settings import Settings
-from epochlint.source import SourceError, UnreadablePath, decode, encode, read_file
 from epochlint.writer import WriteError, write_atomic
 
 
@@ -37,6 +37,29 @@ def unified_diff(outcome: FixOutcome) -> str:
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
     )
+
+
+def fix_files(
+    per_path: list[tuple[str, Settings]], stdin_filename: str | None, diff: bool, only_safe: bool
+) -> tuple[list[FileResult], str | None, int]:
+    """Fix each run of consecutive files that share settings (usually all of them at once);
+    return the final lint results, the closing lines and the exit status."""
+    results: list[FileResult] = []
+    footers: list[str] = []
+    status = EXIT_CLEAN
+    index = 0
+    while index < len(per_path):
+        settings = per_path[index][1]
+        end = index
+        while end < len(per_path) and per_path[end][1] == settings:
+            end += 1
+        group = tuple(path for path, _ in per_path[index:end])
+        found, footer, group_status = run_fixes(group, settings, stdin_filename, diff, only_safe)
+        results.extend(found)
+        footers.append(footer)
+        status = max(status, group_status)
+        index = end
+    return results, "\n".join(footers) or None, status
 
 
 def run_fixes(

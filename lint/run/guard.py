@@ -1,7 +1,7 @@
 """Read a training launch command as the launcher will: which config, which overrides, how many
 processes.
 
-`llamafactory-cli train cfg.yaml key=value ...` (reference/llamafactory.md §a): the config is
+`llamafactory-cli train cfg.yaml key=value ...` (README "Guard the launch"): the config is
 the argument after `train`, the `key=value` arguments after it are OmegaConf overrides, and
 the launcher re-executes itself under torchrun when `FORCE_TORCHRUN` is set or more than one
 device is visible, with `NPROC_PER_NODE` (default: the device count) processes on each of
@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 
+from epochlint.dialects import takes_overrides
 from epochlint.overrides import looks_like_override
 from epochlint.records import record
 
@@ -31,7 +32,7 @@ class GuardError(Exception):
 class Launch:
     config: str
     overrides: tuple[str, ...]
-    axolotl: bool
+    takes_overrides: bool  # the launcher reads `key=value` arguments after the config
 
 
 @record(frozen=True)
@@ -42,7 +43,7 @@ class WorldSize:
 
 def read_command(argv: Sequence[str]) -> Launch:
     arguments = list(argv)
-    axolotl = any("axolotl" in argument for argument in arguments)
+    overridable = takes_overrides(arguments)
     index = None
     if "train" in arguments[1:]:
         after = arguments.index("train", 1) + 1
@@ -58,12 +59,12 @@ def read_command(argv: Sequence[str]) -> Launch:
             "argument"
         )
     overrides: list[str] = []
-    if not axolotl:
+    if overridable:
         for argument in arguments[index + 1 :]:
             if not looks_like_override(argument):
                 break
             overrides.append(argument)
-    return Launch(arguments[index], tuple(overrides), axolotl)
+    return Launch(arguments[index], tuple(overrides), overridable)
 
 
 def _count(environment: Mapping[str, str], name: str) -> int | None:

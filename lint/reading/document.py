@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from epochlint.reading.source import Source
 from epochlint.records import field, record, replace
-from epochlint.source import Source
 
 try:  # libyaml is much faster and bounds nesting depth itself
     from yaml import CSafeLoader as _SafeBase

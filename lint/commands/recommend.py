@@ -14,16 +14,19 @@ from typing import Any
 
 import click
 
+from epochlint.commands import options
+from epochlint.commands.commandline import CommandLine
+from epochlint.commands.plan import checked, command_settings, fail
 from epochlint.diagnostic import Severity, format_value
 from epochlint.engine import EXIT_CLEAN, FileResult, check_source, exit_code
+from epochlint.facts.guidelines import METHOD_NAMES
 from epochlint.fixer import NEIGHBOURS
-from epochlint.plancommand import checked, command_settings, fail
-from epochlint.recommend import METHOD_NAMES, METHODS, PRESETS, Recommendation, Request
+from epochlint.reading.source import encode
+from epochlint.recommend import METHODS, PRESETS, Recommendation, Request
 from epochlint.recommend import recommend as choose
 from epochlint.recommend import render as render_block
 from epochlint.records import replace
 from epochlint.settings import Settings
-from epochlint.source import encode
 from epochlint.writer import WriteError, write_atomic
 from epochlint.yamledit import EditError, KeyEdit, apply_edits, format_scalar
 
@@ -180,14 +183,9 @@ def apply_to(
 
 @click.command("recommend")
 @click.argument("path", required=False, type=click.Path())
-@click.option(
-    "--dataset-size",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Rows of the training data as stored (default: read from the config).",
-)
+@options.dataset_size(help="Rows of the training data as stored (default: read from the config).")
 @click.option("--method", type=click.Choice(METHODS), help="Default: the config's method.")
-@click.option("--num-gpus", type=click.IntRange(min=1), metavar="N", help="GPUs (default 1).")
+@options.num_gpus(help="GPUs (default 1).")
 @click.option("--preset", type=click.Choice(PRESETS), default="first-time", show_default=True)
 @click.option(
     "--apply",
@@ -197,12 +195,10 @@ def apply_to(
     help="Merge the block into this config (only the lines of those keys change).",
 )
 @click.option("--diff", is_flag=True, help="With --apply: print the change, write nothing.")
-@click.option("--transformers-version", metavar="X.Y.Z", help="transformers the run uses.")
-@click.option("--root", type=click.Path(file_okay=False), metavar="DIR")
-@click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False), metavar="PATH"
-)
-@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@options.transformers_version(help="transformers the run uses.")
+@options.root(help=None)
+@options.config_file(help=None)
+@options.isolated
 def recommend_command(
     path: str | None,
     dataset_size: int | None,
@@ -223,15 +219,15 @@ def recommend_command(
     if diff and not apply_path:
         raise click.UsageError("--diff shows what --apply would change; give --apply PATH")
     target = apply_path or path
-    settings = command_settings(
-        target or str(Path.cwd() / "train.yaml"),
-        num_gpus,
-        dataset_size,
-        transformers_version,
-        root,
-        config_path,
-        isolated,
+    command_line = CommandLine(
+        num_gpus=num_gpus,
+        dataset_size=dataset_size,
+        transformers_version=transformers_version,
+        root=root,
+        config_path=config_path,
+        isolated=isolated,
     )
+    settings = command_settings(target or str(Path.cwd() / "train.yaml"), command_line)
     result = checked(target, settings) if target else None
     recommendation = choose(request_for(result, settings, method, preset))
     if apply_path and result is not None:

@@ -1,4 +1,9 @@
-"""Which kind of config a file is, from its distinctive keys (reference/axolotl.md §d).
+"""The dialect registry, and which kind of config a file is, from its distinctive keys.
+
+Every dialect is a plug-in under `lint/dialects/<name>/` with a `dialect()` function that builds
+its `Dialect` (base.py). The registry lists them by name; a plug-in's module is imported only
+when a file of that kind is checked. This package is the only place that knows a dialect by
+name: everything else asks the `Dialect` and its `TrainingConfig`.
 
 A repository of training configs also holds launcher configs (accelerate), DeepSpeed configs,
 inference and export configs, and LLaMA-Factory's experimental v1 configs. Those are skipped
@@ -7,9 +12,22 @@ with a note: checking them against the training arguments would only produce noi
 
 from __future__ import annotations
 
-from epochlint.document import Document
+from functools import cache
+from importlib import import_module
+
+from epochlint.dialects.base import Dialect
+from epochlint.reading.document import Document
 from epochlint.records import record
-from epochlint.training import Dialect, llamafactory
+
+# name -> the plug-in module; the first is the default dialect.
+PLUGINS = {
+    "llamafactory": "epochlint.dialects.llamafactory",
+    "axolotl": "epochlint.dialects.axolotl",
+    "hf": "epochlint.dialects.hf",
+}
+# A word in a launch command that names a trainer whose command line takes no `key=value`
+# overrides (`axolotl train x.yaml --key value`); other launchers take them.
+NO_OVERRIDE_LAUNCHERS = ("axolotl",)
 
 ACCELERATE_KEYS = {
     "compute_environment",
@@ -47,8 +65,9 @@ AXOLOTL_KEYS = {
     "sample_packing",
     "datasets",
 }
-# Keys only a LLaMA-Factory training config has (reference/axolotl.md §d); without any of
-# them, a file of TrainingArguments keys is for a script of its own.
+# Keys only a LLaMA-Factory training config has (`LLaMA-Factory's hparams` dataclasses, not
+# TrainingArguments); without any of them, a file of TrainingArguments keys is for a script of
+# its own.
 LLAMAFACTORY_SIGNALS = {
     "stage",
     "finetuning_type",
@@ -83,25 +102,34 @@ class Detection:
     skipped: str | None = None  # why the file is not checked, when dialect is None
 
 
-def dialect_named(name: str) -> Dialect:
-    # Each dialect's module is imported only when a file of that kind is checked.
-    if name == "axolotl":
-        from epochlint.axolotl import axolotl
+def names() -> tuple[str, ...]:
+    """Every dialect's name, as `--dialect` and the configuration file accept it."""
+    return tuple(PLUGINS)
 
-        return axolotl()
-    if name == "hf":
-        from epochlint.hfargs import huggingface
 
-        return huggingface()
-    if name == "llamafactory":
-        return llamafactory()
-    raise KeyError(name)
+@cache
+def named(name: str) -> Dialect:
+    """The dialect of that name; its plug-in module is imported now, not before."""
+    if name not in PLUGINS:
+        raise KeyError(name)
+    plugin: Dialect = import_module(PLUGINS[name]).dialect()
+    return plugin
+
+
+def default() -> Dialect:
+    """The dialect a file is first read as (LLaMA-Factory: its loader is the most lenient)."""
+    return named(next(iter(PLUGINS)))
+
+
+def takes_overrides(command: list[str]) -> bool:
+    """Whether the launcher in a command line takes `key=value` overrides after the config."""
+    return not any(word in argument for argument in command for word in NO_OVERRIDE_LAUNCHERS)
 
 
 def detect(document: Document, forced: str | None = None) -> Detection:
     """The dialect `forced` names (--dialect), or the one the file's keys show."""
     if forced is not None:
-        return Detection(dialect_named(forced))
+        return Detection(named(forced))
     keys = set(document.entries)
     if len(keys & ACCELERATE_KEYS) >= 2:
         return Detection(None, "an accelerate launcher config, not a training config")
@@ -110,11 +138,11 @@ def detect(document: Document, forced: str | None = None) -> Detection:
     if keys & LLAMAFACTORY_V1_KEYS and ("model" in keys or "train_dataset" in keys):
         return Detection(None, "a LLaMA-Factory v1 config (USE_V1=1), whose schema is not checked")
     if "model_name_or_path" not in keys and len(keys & AXOLOTL_KEYS) >= 2:
-        return Detection(dialect_named("axolotl"))
-    dialect = llamafactory()
+        return Detection(named("axolotl"))
+    dialect = named("llamafactory")
     known = keys & dialect.properties.keys()
     if not keys & LLAMAFACTORY_SIGNALS:
-        hf = dialect_named("hf")
+        hf = named("hf")
         if len(keys & hf.properties.keys()) >= 3:
             return Detection(hf)
     if not any(flag in keys for flag in RUN_FLAGS) and not keys & TRAINING_KEYS:

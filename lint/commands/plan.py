@@ -8,56 +8,32 @@ the numbers here are the ones the rules judge. The GPU count is in no config, so
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from epochlint.chart import Style, plain
-from epochlint.configfile import COMMAND_LINE, Configurations, Options
+from epochlint.commands import options
+from epochlint.commands.commandline import CommandLine, OptionError, configurations
 from epochlint.diagnostic import Severity, format_value, thousands
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, FileResult, check_path
-from epochlint.plan import Plan
+from epochlint.facts.schedule import Events, Plan, curve, events, scheduler_of
+from epochlint.formats import use_colour
 from epochlint.records import replace
-from epochlint.schedule import Events, curve, events, scheduler_of
+from epochlint.run.chart import Style, plain
 from epochlint.settings import Settings, SettingsError
-from epochlint.versions import Version
 
 COMPARED_GPUS = (1, 2, 4, 8)
 CURVE_POINTS = 61  # JSON samples of the learning rate: every 1/60 of the run, both ends included
 
 
-def command_settings(
-    path: str,
-    num_gpus: int | None,
-    dataset_size: int | None,
-    transformers_version: str | None,
-    root: str | None,
-    config_path: str | None,
-    isolated: bool,
-) -> Settings:
+def command_settings(path: str, command_line: CommandLine) -> Settings:
     """Settings as `check` builds them: configuration files, then the command line."""
-    transformers = None
-    if transformers_version:
-        try:
-            transformers = Version.parse(transformers_version)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--transformers-version") from None
-    command_line = Options(
-        origin=COMMAND_LINE,
-        folder=Path.cwd(),
-        num_gpus=num_gpus,
-        dataset_size=dataset_size,
-        transformers=transformers,
-        root=Path(root) if root else None,
-    )
     try:
-        configurations = Configurations(
-            command_line, Path(config_path) if config_path else None, isolated
-        )
-        return configurations.settings_for(path)
+        return configurations(command_line).settings_for(path)
+    except OptionError as error:
+        raise click.BadParameter(str(error), param_hint=error.option) from None
     except SettingsError as error:
         fail(str(error))
         raise  # unreachable: fail exits
@@ -192,7 +168,7 @@ def chart_lines(
     assert plan is not None and config is not None
     if not plan.total_steps:
         return []
-    from epochlint import chart
+    from epochlint.run import chart
 
     scheduler = scheduler_of(config)
     warmup = plan.warmup_steps or 0
@@ -424,15 +400,10 @@ def _mark_events(axes: Any, found: Events, rate: float, total: int) -> None:
 
 @click.command("plan")
 @click.argument("path", type=click.Path())
-@click.option("--num-gpus", type=click.IntRange(min=1), metavar="N", help="GPUs (default 1).")
+@options.num_gpus(help="GPUs (default 1).")
 @click.option("--gpus", "gpu_list", metavar="N,N,...", help="Compare these GPU counts.")
 @click.option("--compare-gpus", is_flag=True, help="Compare 1, 2, 4 and 8 GPUs in one table.")
-@click.option(
-    "--dataset-size",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Rows of the training data as stored (the val_size split still applies).",
-)
+@options.dataset_size()
 @click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text")
 @click.option(
     "--plot",
@@ -441,13 +412,11 @@ def _mark_events(axes: Any, found: Events, rate: float, total: int) -> None:
     help="Also draw the schedule to an image (needs the `plot` extra).",
 )
 @click.option("--ascii", "ascii_only", is_flag=True, help="Draw the chart with ASCII only.")
-@click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto")
-@click.option("--transformers-version", metavar="X.Y.Z", help="transformers the run uses.")
-@click.option("--root", type=click.Path(file_okay=False), metavar="DIR")
-@click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False), metavar="PATH"
-)
-@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@options.color(show_default=False)
+@options.transformers_version(help="transformers the run uses.")
+@options.root(help=None)
+@options.config_file(help=None)
+@options.isolated
 def plan_command(
     path: str,
     num_gpus: int | None,
@@ -470,9 +439,15 @@ def plan_command(
     compared = parse_gpus(gpu_list) if gpu_list else COMPARED_GPUS if compare_gpus else None
     if compared and num_gpus:
         raise click.UsageError("--num-gpus and a GPU comparison contradict each other; give one")
-    settings = command_settings(
-        path, num_gpus, dataset_size, transformers_version, root, config_path, isolated
+    command_line = CommandLine(
+        num_gpus=num_gpus,
+        dataset_size=dataset_size,
+        transformers_version=transformers_version,
+        root=root,
+        config_path=config_path,
+        isolated=isolated,
     )
+    settings = command_settings(path, command_line)
     result = checked(path, settings)
     if compared:
         rows = [
@@ -493,7 +468,7 @@ def plan_command(
     if output_format == "json":
         click.echo(json.dumps({"version": 1, **plan_json(result, settings)}, indent=2))
         sys.exit(EXIT_CLEAN)
-    colour = use_colour(color)
+    colour = use_colour(color, sys.stdout)
     style: Style = click.style if colour else plain
     encoding = getattr(sys.stdout, "encoding", None) or "ascii"
     ascii_only = ascii_only or not _can_encode("█│└─·", encoding)
@@ -510,13 +485,6 @@ def plan_command(
     if plot:
         click.echo(f"\nwrote {plot}")
     sys.exit(EXIT_CLEAN)
-
-
-def use_colour(choice: str) -> bool:
-    """As `check` decides: always/never, else a terminal without NO_COLOR set."""
-    if choice != "auto":
-        return choice == "always"
-    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
 def _can_encode(text: str, encoding: str) -> bool:

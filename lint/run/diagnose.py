@@ -4,7 +4,7 @@ Pure functions over a `RunLog` (and the config's schedule, when there is one): t
 evaluation, overfitting (eval loss rising after its minimum while train loss falls), undertraining
 (both still falling at the end), divergence, a learning rate that does not follow the configured
 schedule, and no evaluation at all. Early stopping is simulated exactly as transformers'
-EarlyStoppingCallback counts (reference/hf_trainer.md §4): an evaluation that does not beat the
+EarlyStoppingCallback counts (README "Learn from the logs"): an evaluation that does not beat the
 best so far adds one, and training stops when the count reaches the patience.
 """
 
@@ -14,8 +14,10 @@ import math
 import statistics
 from typing import Any
 
+from epochlint.facts.schedule import Scheduler, warmup_count
 from epochlint.records import field, record
-from epochlint.runlog import Point, RunLog
+from epochlint.run.runlog import Point, RunLog
+from epochlint.versions import Version
 
 DEFAULT_PATIENCE = 3
 # Below this relative change a loss is flat: logging noise, not a trend.
@@ -333,33 +335,27 @@ def no_eval(run: RunLog) -> RunFinding:
     )
 
 
+# Schedulers whose shape the config alone determines (no kwargs, no eval metric).
+CHECKED_SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
+# transformers 4.x and 5.x agree on warmup when only one of warmup_steps and warmup_ratio is
+# set; 5.x's reading also covers a fractional warmup_steps, which 5.x introduced.
+WARMUP_AS = Version(5, 0)
+
+
 def expected_rate(schedule: Schedule, step: int, total: int) -> float | None:
     """The learning rate transformers' scheduler gives after `step` scheduler steps, for the
     schedules whose shape the config alone determines; None for the others."""
-    warmup = warmup_steps(schedule, total)
-    peak = schedule.learning_rate
-    name = schedule.scheduler
-    if name not in ("linear", "cosine", "constant", "constant_with_warmup"):
+    if schedule.scheduler not in CHECKED_SCHEDULERS:
         return None
-    if name == "constant":
-        return peak
-    if step < warmup:
-        return peak * step / max(1, warmup)
-    if name == "constant_with_warmup":
-        return peak
-    progress = (step - warmup) / max(1, total - warmup)
-    if name == "linear":
-        return peak * max(0.0, 1 - progress)
-    return peak * max(0.0, 0.5 * (1 + math.cos(math.pi * progress)))
+    multiplier = Scheduler(schedule.scheduler, {}).multiplier(
+        step, warmup_steps(schedule, total), total
+    )
+    return schedule.learning_rate * multiplier
 
 
 def warmup_steps(schedule: Schedule, total: int) -> int:
-    """transformers 4.x and 5.x agree on these cases (reference/hf_trainer.md §2)."""
-    if schedule.warmup_steps >= 1:
-        return int(schedule.warmup_steps)
-    if schedule.warmup_steps > 0:
-        return math.ceil(total * schedule.warmup_steps)
-    return math.ceil(total * schedule.warmup_ratio)
+    ratio = schedule.warmup_ratio if schedule.warmup_steps <= 0 else None
+    return warmup_count(schedule.warmup_steps, ratio, total, WARMUP_AS) or 0
 
 
 def _close(logged: float, expected: float, peak: float) -> bool:

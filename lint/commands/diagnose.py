@@ -15,11 +15,18 @@ from typing import Any
 
 import click
 
-from epochlint.diagnose import DEFAULT_PATIENCE, Diagnosis, Schedule, diagnose, epochs_text, number
-from epochlint.document import DocumentError, parse
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS
-from epochlint.runlog import RunLog, RunLogError, as_number, read_run
-from epochlint.source import SourceError, encode, read_file
+from epochlint.reading.document import DocumentError, parse
+from epochlint.reading.source import SourceError, encode, read_file
+from epochlint.run.diagnose import (
+    DEFAULT_PATIENCE,
+    Diagnosis,
+    Schedule,
+    diagnose,
+    epochs_text,
+    number,
+)
+from epochlint.run.runlog import RunLog, RunLogError, as_number, read_run
 from epochlint.writer import WriteError, write_atomic
 from epochlint.yamledit import EditError, KeyEdit, apply_edits
 

@@ -1,10 +1,10 @@
 """The Axolotl dialect: its key names, the values it derives, and its datasets list.
 
-Facts from axolotl's source (reference/axolotl.md): the YAML is read with `yaml.safe_load`;
-unknown keys are dropped without a word; `normalize_config` and the trainer builder derive
-the batch, the evaluation and save cadence, warmup and logging; and the step count is
-Axolotl's own estimate, `ceil(rows * num_epochs / global batch)`, forced on the Trainer as
-`max_steps` (so `max_steps` in the YAML caps it).
+Facts from axolotl's source (README "Axolotl and Hugging Face configs"): the YAML is
+read with `yaml.safe_load`; unknown keys are dropped without a word; `normalize_config` and the
+trainer builder derive the batch, the evaluation and save cadence, warmup and logging; and the
+step count is Axolotl's own estimate, `ceil(rows * num_epochs / global batch)`, forced on the
+Trainer as `max_steps` (so `max_steps` in the YAML caps it).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from epochlint.datasets import DatasetProblem, DatasetRows, Resolution
-from epochlint.rowcount import RowCountError, count_rows
-from epochlint.training import Dialect, TrainingConfig, load_schema
+from epochlint.dialects.base import Dialect, OwnSchedule, TrainingConfig, load_schema
+from epochlint.dialects.llamafactory import PLACEMENT
+from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
+from epochlint.facts.rowcount import RowCountError, count_rows
 
 KEYS = {
     "num_train_epochs": "num_epochs",
@@ -42,7 +43,7 @@ LOCAL_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".arrow", ".txt")
 
 
 class AxolotlConfig(TrainingConfig):
-    schedule = "axolotl"
+    max_steps_caps_estimate = True
     refuses_contradictions = True  # check_evals, check_saves, check_warmup raise
     epoch_strategies = False  # early stopping needs integer eval_steps and save_steps
     string_numbers = frozenset({"learning_rate"})  # convert_learning_rate: float(str)
@@ -134,6 +135,12 @@ class AxolotlConfig(TrainingConfig):
 
     def packs_rows(self) -> bool:
         return self.flag("packing")
+
+    def own_schedule(self, train_rows: int | None, world_size: int) -> OwnSchedule:
+        effective, total = axolotl_steps(self, train_rows, world_size)
+        return OwnSchedule(
+            effective, total, axolotl_warmup(self, total), axolotl_logging(self, total)
+        )
 
     def resolve_datasets(self, root: Path) -> Resolution | None:
         value = self.value("dataset")
@@ -253,5 +260,17 @@ def axolotl_logging(config: TrainingConfig, total: int | None) -> int | None:
 
 
 @cache
-def axolotl() -> Dialect:
-    return Dialect("axolotl", "Axolotl", "pyyaml", load_schema("axolotl"), KEYS, AxolotlConfig)
+def dialect() -> Dialect:
+    return Dialect(
+        "axolotl",
+        "Axolotl",
+        "pyyaml",
+        load_schema("axolotl"),
+        KEYS,
+        AxolotlConfig,
+        placement=PLACEMENT,
+        key_aliases_file="key_aliases_axolotl.json",
+        unknown_key_effect="Axolotl drops keys it does not know without a word, so it does nothing",
+        plugins_key="plugins",
+        deprecations_by="Axolotl",
+    )

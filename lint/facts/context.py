@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from epochlint.directives import DirectiveError
-from epochlint.document import Document
-from epochlint.plan import Plan, Rows
+from epochlint.dialects.base import TrainingConfig
+from epochlint.facts import guidelines as tables
+from epochlint.facts.dataset import Rows
+from epochlint.facts.schedule import Plan
+from epochlint.reading.directives import DirectiveError
+from epochlint.reading.document import Document
 from epochlint.records import record
 from epochlint.settings import Settings
-from epochlint.training import TrainingConfig
 
 if TYPE_CHECKING:
-    from epochlint.datasets import Resolution
+    from epochlint.facts.dataset import Resolution
 
 
 @record(frozen=True)
@@ -32,25 +34,14 @@ class Context:
     @property
     def method_row(self) -> str:
         """The guideline table row for the method: OFT and Freeze follow LoRA."""
-        method = self.config.method
-        return method if method in ("qlora", "full") else "lora"
+        return tables.method_row(self.config.method)
 
     @property
     def tier(self) -> str:
-        rows = self.plan.dataset_rows
-        if rows is None:
-            return "unknown"
-        tiers = self.guidelines["dataset_tiers"]
-        if rows < tiers["small_below"]:
-            return "small"
-        if rows > tiers["large_above"]:
-            return "large"
-        return "medium"
+        return tables.tier_of(self.plan.dataset_rows, self.guidelines)
 
     def epoch_range(self) -> tuple[float, float]:
-        low, high = self.guidelines["epochs"][self.method_row][self.tier]
-        return float(low), float(high)
+        return tables.epoch_range(self.guidelines, self.config.method, self.tier)
 
     def learning_rate_band(self) -> dict[str, float]:
-        band: dict[str, float] = self.guidelines["learning_rate"][self.method_row]
-        return band
+        return tables.learning_rate_band(self.guidelines, self.config.method)
