@@ -22,12 +22,14 @@ from typing import Any
 import yaml
 
 from epochlint.diagnostic import Diagnostic
+from epochlint.dialects import default
 from epochlint.engine import FileResult, check_source
+from epochlint.fix.edit import EditError, apply_edits
+from epochlint.fix.planner import placed_edit
 from epochlint.reading.document import Document, DocumentError, OmegaConfLoader, parse
 from epochlint.reading.source import Source
 from epochlint.records import record, replace
 from epochlint.settings import COMMAND_LINE, Settings
-from epochlint.yamledit import EditError, KeyEdit, apply_edits
 
 
 class OverrideError(Exception):
@@ -109,7 +111,7 @@ def apply_overrides(text: str, data: dict[str, Any], overrides: list[Override]) 
     merged = merged_values(data, overrides)
     tops = list(dict.fromkeys(override.top for override in overrides))
     try:
-        return apply_edits(text, [KeyEdit("set", top, merged[top]) for top in tops])
+        return apply_edits(text, [placed_edit(default(), "set", top, merged[top]) for top in tops])
     except EditError as error:
         raise OverrideError(
             f"cannot apply {' '.join(o.text for o in overrides)}: {error}"

@@ -442,7 +442,7 @@ def _monitoring_settings(
 
 def render(recommendation: Recommendation, with_method: bool = True) -> str:
     """The block as YAML with `### section` headers and a `# why` on every line."""
-    from epochlint.yamledit import format_scalar
+    from epochlint.fix.edit import format_scalar
 
     lines = [f"# epochlint recommend: {recommendation.headline}"]
     lines += [f"# note: {note}" for note in recommendation.notes]

@@ -11,7 +11,7 @@ from conftest import lint, only, rules_of
 
 from epochlint.cli import main
 from epochlint.diagnostic import Edit, Severity
-from epochlint.fixer import fix_source
+from epochlint.fix.planner import fix_source
 from epochlint.reading.source import decode
 
 AXOLOTL = """\

@@ -24,11 +24,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from epochlint.engine import check_bytes
-from epochlint.fixer import fix_source
+from epochlint.fix.planner import fix_source
 from epochlint.reading.source import SourceError, decode
 
 pytestmark = pytest.mark.slow  # hypothesis: hundreds of generated configs
-
 
 EXAMPLES = int(os.environ.get("EPOCHLINT_FUZZ_EXAMPLES", "150"))
 FUZZ = hypothesis_settings(

@@ -27,7 +27,7 @@ import pytest
 
 from epochlint.diagnostic import Diagnostic
 from epochlint.engine import check_source
-from epochlint.fixer import fix_source
+from epochlint.fix.planner import fix_source
 from epochlint.reading.source import Source, decode
 from epochlint.rules import all_rules
 from epochlint.settings import Settings

@@ -15,7 +15,11 @@ from typing import Any
 
 import click
 
+from epochlint.dialects import default
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS
+from epochlint.fix.edit import EditError, apply_edits
+from epochlint.fix.planner import placed_edit
+from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.reading.document import DocumentError, parse
 from epochlint.reading.source import SourceError, encode, read_file
 from epochlint.run.diagnose import (
@@ -27,8 +31,6 @@ from epochlint.run.diagnose import (
     number,
 )
 from epochlint.run.runlog import RunLog, RunLogError, as_number, read_run
-from epochlint.writer import WriteError, write_atomic
-from epochlint.yamledit import EditError, KeyEdit, apply_edits
 
 PLOT_INSTALL = "pip install 'epochlint[plot]'"
 
@@ -191,7 +193,7 @@ def fix_epochs(config_path: str, run: RunLog, result: Diagnosis) -> str:
         # LLaMA-Factory's own examples write epochs as floats; keep the file's style.
         value = float(epochs) if isinstance(config.get(key), float) else epochs
     try:
-        text = apply_edits(source.text, [KeyEdit("set", key, value)])
+        text = apply_edits(source.text, [placed_edit(default(), "set", key, value)])
     except EditError as error:
         raise DiagnoseError(f"{config_path}: not fixed: {error}") from None
     if text == source.text:

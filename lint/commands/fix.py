@@ -20,10 +20,10 @@ from epochlint.engine import (
     exit_code,
     undecodable,
 )
-from epochlint.fixer import FixOutcome, fix_source
+from epochlint.fix.planner import FixOutcome, fix_source
+from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.reading.source import SourceError, UnreadablePath, decode, encode, read_file
 from epochlint.settings import Settings
-from epochlint.writer import WriteError, write_atomic
 
 
 def unified_diff(outcome: FixOutcome) -> str:

@@ -20,15 +20,15 @@ from epochlint.commands.plan import checked, command_settings, fail
 from epochlint.diagnostic import Severity, format_value
 from epochlint.engine import EXIT_CLEAN, FileResult, check_source, exit_code
 from epochlint.facts.guidelines import METHOD_NAMES
-from epochlint.fixer import NEIGHBOURS
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits, format_scalar
+from epochlint.fix.planner import placed_edit
+from epochlint.fix.writer import WriteError, write_atomic
 from epochlint.reading.source import encode
 from epochlint.recommend import METHODS, PRESETS, Recommendation, Request
 from epochlint.recommend import recommend as choose
 from epochlint.recommend import render as render_block
 from epochlint.records import replace
 from epochlint.settings import Settings
-from epochlint.writer import WriteError, write_atomic
-from epochlint.yamledit import EditError, KeyEdit, apply_edits, format_scalar
 
 SERIOUS = (Severity.ERROR, Severity.WARNING)
 
@@ -99,10 +99,10 @@ def merge_edits(recommendation: Recommendation, result: FileResult) -> list[KeyE
         value: Any = setting.value
         if setting.key == "num_train_epochs" and isinstance(config.value(setting.key), float):
             value = float(value)  # keep the config's style: `3.0` stays a float
-        edits.append(KeyEdit("set", setting.key, value, after=NEIGHBOURS.get(setting.key, ())))
+        edits.append(placed_edit(config.dialect, "set", setting.key, value))
     for key, _ in recommendation.removals:
         if config.has(key):
-            edits.append(KeyEdit("remove", key))
+            edits.append(placed_edit(config.dialect, "remove", key))
     return edits
 
 

@@ -3,41 +3,24 @@
 Each round lints the current text, applies the fixes that do not touch a key already edited
 in that round (one fix may enable another, so the next round lints again), and stops when no
 fix is left or after MAX_ROUNDS. The text edits themselves are minimal splices
-(`yamledit.apply_edits`, which also checks that the data changed exactly as intended). At the
+(`fix.edit.apply_edits`, which also checks that the data changed exactly as intended). At the
 end the result must lint without the findings that were fixed; otherwise nothing is written.
 """
 
 from __future__ import annotations
 
-from epochlint.diagnostic import Diagnostic, Edit
+from typing import Any
+
+from epochlint.diagnostic import Diagnostic, EditOp
+from epochlint.dialects import default
+from epochlint.dialects.base import Dialect
 from epochlint.engine import FileResult, check_source
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits
 from epochlint.reading.source import Source
 from epochlint.records import field, record, replace
 from epochlint.settings import Settings
-from epochlint.yamledit import EditError, KeyEdit, apply_edits
 
 MAX_ROUNDS = 10
-
-# Where a new key goes when it is added: after the first of these that the file has.
-NEIGHBOURS: dict[str, tuple[str, ...]] = {
-    "val_size": ("eval_dataset", "per_device_eval_batch_size"),
-    "eval_strategy": ("val_size", "per_device_eval_batch_size", "eval_dataset"),
-    "eval_steps": ("eval_strategy",),
-    "save_strategy": ("eval_strategy", "save_steps"),
-    "load_best_model_at_end": ("save_strategy", "eval_strategy"),
-    "metric_for_best_model": ("load_best_model_at_end", "eval_steps", "eval_strategy"),
-    "early_stopping_steps": ("metric_for_best_model", "load_best_model_at_end", "eval_strategy"),
-    "load_in_4bit": ("adapter",),
-    "num_train_epochs": ("learning_rate", "gradient_accumulation_steps"),
-    "gradient_accumulation_steps": ("per_device_train_batch_size",),
-    "learning_rate": ("gradient_accumulation_steps", "per_device_train_batch_size"),
-    "lr_scheduler_type": ("num_train_epochs", "learning_rate"),
-    "warmup_ratio": ("lr_scheduler_type", "num_train_epochs"),
-    "warmup_steps": ("lr_scheduler_type", "num_train_epochs"),
-    "logging_steps": ("output_dir",),
-    "save_steps": ("logging_steps", "output_dir"),
-    "max_steps": ("num_train_epochs",),
-}
 
 
 @record
@@ -54,10 +37,19 @@ class FixOutcome:
         return self.refused is None and self.text != self.source.text
 
 
-def _key_edit(edit: Edit, settings_keys: dict[str, str]) -> KeyEdit:
-    related = NEIGHBOURS.get(edit.field or edit.key, ())
-    after = tuple(settings_keys.get(name, name) for name in related)
-    return KeyEdit(edit.op, edit.key, edit.value, edit.new_key, after)
+def placed_edit(
+    dialect: Dialect,
+    op: EditOp,
+    key: str,
+    value: Any = None,
+    new_key: str | None = None,
+    canonical: str | None = None,
+) -> KeyEdit:
+    """A KeyEdit that puts a new key where the dialect places it: after the first of its
+    neighbours the file has, else at the end of its `### section` block."""
+    related = dialect.neighbours.get(canonical or key, ())
+    after = tuple(dialect.key(name) for name in related)
+    return KeyEdit(op, key, value, new_key, after, dialect.section_of(key))
 
 
 def wanted(diagnostic: Diagnostic, only_safe: bool) -> bool:
@@ -72,7 +64,7 @@ def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> F
         outcome.result = result
         outcome.refused = "the file does not parse, so it is not fixed"
         return outcome
-    keys = dict(result.config.dialect.keys) if result.config else {}
+    dialect = result.config.dialect if result.config else default()
     for _ in range(MAX_ROUNDS):
         todo = [d for d in result.diagnostics if wanted(d, only_safe)]
         todo = [d for d in todo if not any(d == failed for failed, _ in outcome.failed)]
@@ -84,7 +76,10 @@ def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> F
         text = outcome.text
         for diagnostic in todo:
             assert diagnostic.fix is not None
-            edits = [_key_edit(edit, keys) for edit in diagnostic.fix.edits]
+            edits = [
+                placed_edit(dialect, e.op, e.key, e.value, e.new_key, e.field)
+                for e in diagnostic.fix.edits
+            ]
             names = {e.key for e in edits} | {e.new_key for e in edits if e.new_key}
             if names & touched:
                 continue  # the next round re-lints the edited text and tries again
