@@ -85,7 +85,6 @@ class Case:
     config: dict[str, Any]
     data: dict[str, list[Row]] = field(default_factory=lambda: {"train": alpaca(20)})
     crashes: bool = False  # LLaMA-Factory refuses the config: epochlint must report an error
-    mismatch: str | None = None  # what epochlint gets wrong today (the test is a strict xfail)
 
 
 DROPPED_ALPACA = alpaca(24, null_output=(3, 11), no_output=(17,))
@@ -96,15 +95,11 @@ CASES = [
         "alpaca-dropped-rows",
         {"dataset": "train", "per_device_train_batch_size": 2, "num_train_epochs": 1},
         {"train": DROPPED_ALPACA},
-        mismatch="N counts the 3 alpaca rows with a null or missing output, which LLaMA-Factory "
-        "drops: 24 rows and 12 steps planned, 21 rows and 11 steps trained",
     ),
     Case(
         "sharegpt-dropped-rows",
         {"dataset": "chat", "per_device_train_batch_size": 4, "gradient_accumulation_steps": 2},
         {"chat": DROPPED_SHAREGPT},
-        mismatch="N counts the 3 sharegpt rows with a wrong role order or an odd number of "
-        "turns: 22 rows planned, 19 trained",
     ),
     Case(
         "val-size-with-dropped-rows",
@@ -116,8 +111,6 @@ CASES = [
             "per_device_eval_batch_size": 4,
         },
         {"train": DROPPED_ALPACA},
-        mismatch="the 3 dropped rows are counted in the training split: 19 rows, 10 steps and "
-        "evaluations at 3, 6, 9, 10 planned; 16 rows, 8 steps, evaluations at 2, 4, 6, 8 ran",
     ),
     Case(
         "val-size-absolute-fractional-logging",
@@ -175,7 +168,6 @@ CASES = [
             "eval_delay": 5,
         },
         {"train": alpaca(20), "held_out": alpaca(7, null_output=(1,))},
-        mismatch="eval_dataset's 6 rows (7 stored, one dropped) are not counted: eval rows 0",
     ),
     Case(
         "epoch-saves-under-save-total-limit",
@@ -191,8 +183,6 @@ CASES = [
         "mixed-concat",
         {"dataset": "train,chat", "mix_strategy": "concat"},
         {"train": alpaca(12, null_output=(0,)), "chat": sharegpt(9, odd=(4,))},
-        mismatch="N counts the 2 dropped rows of the mixed datasets: 21 rows and 11 steps "
-        "planned, 19 rows and 10 steps trained",
     ),
     Case(
         "mixed-interleave-under",
@@ -204,13 +194,11 @@ CASES = [
         {"dataset": "train,chat", "mix_strategy": "interleave_once"},
         {"train": alpaca(12), "chat": sharegpt(9)},
         crashes=True,
-        mismatch="no error: datasets <= 4.0.0 has no all_exhausted_without_replacement",
     ),
     Case(
         "neat-packing-pretraining-crashes",
         {"stage": "pt", "neat_packing": True},
         crashes=True,
-        mismatch="no error: LLaMA-Factory refuses neat_packing outside SFT",
     ),
 ]
 
@@ -401,19 +389,14 @@ def what_plan_says(plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def marked(case: Case) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=case.mismatch)] if case.mismatch else []
-    return pytest.param(case, id=case.name, marks=marks)
-
-
-@pytest.mark.parametrize("case", [marked(case) for case in CASES if not case.crashes])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES if not c.crashes])
 def test_plan_matches_the_run(case: Case, runs: dict[str, Run], transformers_version: str) -> None:
     run = runs[case.name]
     assert run.returncode == 0, run.log[-3000:]
     assert what_plan_says(planned(run, transformers_version)) == what_ran(run)
 
 
-@pytest.mark.parametrize("case", [marked(case) for case in CASES if case.crashes])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES if c.crashes])
 def test_error_where_llamafactory_refuses(
     case: Case, runs: dict[str, Run], transformers_version: str
 ) -> None:

@@ -187,3 +187,11 @@ def test_series_counts_lists_and_keeps_as_walking_the_steps_would(
     kept = steps[-keep:] if keep else []
     if all(s < first or s > last for s in below) or not every:
         assert list(series.last_ones(keep).listed(100)) == kept
+
+
+def test_max_steps_without_rows_still_counts_step_events() -> None:
+    text = BASE + "max_steps: 500\nlogging_steps: 10\neval_strategy: epoch\neval_delay: 2\n"
+    result = lint(text + "val_size: 0.1\n")  # no dataset_info.json: N is unknown
+    assert result.plan is not None and result.plan.total_steps == 500
+    assert result.plan.log_points == 50 and result.plan.checkpoints == 1
+    assert result.plan.evaluations is None  # epoch ends need N

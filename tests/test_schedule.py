@@ -131,4 +131,5 @@ def test_chart_draws_the_warmup_ramp_and_the_marks() -> None:
     assert set(rows[0][35:]) == {"█"}  # at the peak afterwards
     ascii_rows = chart.curve_rows(scheduler, 30, 60, width=60, height=4, ascii_only=True)
     assert set("".join(ascii_rows)) <= {"#", ".", " "}
-    assert chart.lane(Series.build(30, 30, 60, (1,)), 60, "E", 60) == " E" + " " * 28 + "E" + " " * 28 + "E"
+    marks = Series.build(30, 30, 60, (1,))  # steps 1, 30 and 60
+    assert chart.lane(marks, 60, "E", 60) == " E" + " " * 28 + "E" + " " * 28 + "E"

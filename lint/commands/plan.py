@@ -83,13 +83,24 @@ def rows_line(plan: Plan, result: FileResult) -> str:
         note = result.rows.note if result.rows and result.rows.note else "it could not be found"
         return f"unknown: {note}; give it with --dataset-size N or `# epochlint: dataset-size=N`"
     source = plan.dataset_rows_source or "given"
-    if plan.eval_rows:
-        val_size = result.config.value("val_size") if result.config else None
-        return (
-            f"{thousands(plan.dataset_rows)} for training ({thousands(stored)} from {source}, "
-            f"minus {thousands(plan.eval_rows)} held out by val_size {format_value(val_size)})"
+    val_size = result.config.value("val_size") if result.config else None
+    dropped = plan.dropped_rows or 0
+    taken = []
+    if isinstance(val_size, (int, float)) and val_size > 1e-6 and stored is not None:
+        held_out = stored - plan.dataset_rows - dropped
+        taken.append(f"minus {thousands(held_out)} held out by val_size {format_value(val_size)}")
+    if dropped:
+        taken.append(f"minus {thousands(dropped)} that preprocessing drops (EL508)")
+    if plan.dataset_rows_range is not None and result.rows and result.rows.dropped:
+        fewest, most = plan.dataset_rows_range
+        taken.append(
+            f"between {thousands(fewest)} and {thousands(most)}: {result.rows.dropped.note}"
         )
-    return f"{thousands(plan.dataset_rows)} ({source})"
+    if not taken:
+        return f"{thousands(plan.dataset_rows)} ({source})"
+    return f"{thousands(plan.dataset_rows)} for training ({thousands(stored)} from {source}, " + (
+        ", ".join(taken) + ")"
+    )
 
 
 def _interval(strategy: str | None, steps: int | None, count: int | None) -> str:

@@ -58,6 +58,8 @@ class Plan:
     evaluations: int | None
     checkpoints: int | None  # saves made
     log_points: int | None
+    dropped_rows: int | None = None  # training rows preprocessing drops (already left out)
+    dataset_rows_range: tuple[int, int] | None = None  # (fewest, most) when not known exactly
     epochs_trained: float | None = None  # the Trainer's `state.epoch` at the end
     checkpoints_kept: int | None = None  # folders left under save_total_limit (None: unknown)
 
@@ -137,10 +139,19 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
     max_steps_value = config.number("max_steps")
     max_steps_set = max_steps_value is not None and max_steps_value > 0
 
-    train_rows = eval_rows = None
+    train_rows = eval_rows = dropped = rows_range = None
     if rows.stored is not None:
         val_size = config.number("val_size") or 0.0
         train_rows, eval_rows = split_validation(rows.stored, val_size)
+        if rows.eval_stored is not None and val_size <= 1e-6:
+            eval_rows = rows.eval_stored
+        if rows.dropped is not None:  # the plan counts the most rows training can see
+            fewest, most = rows.dropped.train
+            if fewest != most:
+                rows_range = (train_rows - most, train_rows - fewest)
+            dropped = fewest
+            train_rows -= fewest
+            eval_rows -= rows.dropped.evaluation[0]
 
     batches = None
     if train_rows is not None and per_device is not None and accumulation is not None:
@@ -165,6 +176,18 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         kept = found.kept.count() if found.kept is not None else None
         counts = (found.evaluations.count(), found.checkpoints.count(), found.logs.count(), kept)
         trained = epoch_value(*shape)
+    elif total is not None:  # max_steps without N: only the epoch ends are unknown
+        found = event_series(config, (total, 0, 0, 1), (eval_steps, save, length.logging), version)
+        known = [
+            None if config.text(f"{kind}_strategy") == "epoch" else series.count()
+            for kind, series in (
+                ("eval", found.evaluations),
+                ("save", found.checkpoints),
+                ("logging", found.logs),
+            )
+        ]
+        kept = found.kept.count() if found.kept is not None and known[1] is not None else None
+        counts = (*known, kept)
 
     return Plan(
         dataset_rows=train_rows,
@@ -186,6 +209,8 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         evaluations=counts[0],
         checkpoints=counts[1],
         log_points=counts[2],
+        dropped_rows=dropped,
+        dataset_rows_range=rows_range,
         epochs_trained=trained,
         checkpoints_kept=counts[3],
     )
@@ -481,7 +506,7 @@ def epoch_value(step: int, per_epoch: int, batches: int, accumulation: int) -> f
     """The Trainer's `state.epoch` after `step` optimizer steps: whole epochs plus the share of
     the current epoch's batches done (an epoch's last step may take fewer than
     `accumulation` batches)."""
-    if step <= 0 or batches <= 0:
+    if step <= 0 or batches <= 0 or per_epoch <= 0:
         return 0.0
     whole = (step - 1) // per_epoch
     done = min((step - whole * per_epoch) * accumulation, batches)
@@ -536,6 +561,7 @@ def event_series(
     per epoch, batches per epoch, accumulation); `intervals` the eval, save and logging steps."""
     total, per_epoch = shape[0], shape[1]
     eval_every, save_every, log_every = intervals
+    # per_epoch 0: the epoch length is unknown, and so is everything that happens at epoch ends
     ends = Series.build(per_epoch, per_epoch, total, (total,))
     evaluations = _evaluations(config, eval_every, shape, ends, version)
     saves = _every(config.text("save_strategy"), save_every, total, ends, True)
