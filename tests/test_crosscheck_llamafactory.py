@@ -79,6 +79,47 @@ def sharegpt(count: int, wrong_order: tuple[int, ...] = (), odd: tuple[int, ...]
     return rows
 
 
+def openai(count: int, wrong_order: tuple[int, ...] = (), odd: tuple[int, ...] = ()) -> list[Row]:
+    """OpenAI-style messages (role/content); the same turn rules as ShareGPT."""
+    rows: list[Row] = []
+    for row in sharegpt(count, wrong_order, odd):
+        roles = {"human": "user", "gpt": "assistant"}
+        messages = [{"role": roles[t["from"]], "content": t["value"]} for t in row["conversations"]]
+        rows.append({"messages": messages})
+    return rows
+
+
+def preference(count: int, no_rejected: tuple[int, ...] = ()) -> list[Row]:
+    """Alpaca preference pairs; the pairwise processor (rm, dpo) drops a row without both a
+    chosen and a rejected answer."""
+    rows = []
+    for index, row in enumerate(alpaca(count)):
+        rejected = None if index in no_rejected else f"Not {index}"
+        rows.append({**row, "chosen": row.pop("output"), "rejected": rejected})
+    return rows
+
+
+def dataset_entry(name: str, rows: list[Row]) -> dict[str, Any]:
+    """The dataset_info.json entry for rows made by the functions above."""
+    entry: dict[str, Any] = {"file_name": f"{name}.json"}
+    if "conversations" in rows[0]:
+        entry["formatting"] = "sharegpt"
+    elif "messages" in rows[0]:
+        entry["formatting"] = "openai"
+        entry["columns"] = {"messages": "messages"}
+        entry["tags"] = {
+            "role_tag": "role",
+            "content_tag": "content",
+            "user_tag": "user",
+            "assistant_tag": "assistant",
+            "system_tag": "system",
+        }
+    elif "chosen" in rows[0]:
+        entry["ranking"] = True
+        entry["columns"] = {"prompt": "instruction", "chosen": "chosen", "rejected": "rejected"}
+    return entry
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -100,6 +141,16 @@ CASES = [
         "sharegpt-dropped-rows",
         {"dataset": "chat", "per_device_train_batch_size": 4, "gradient_accumulation_steps": 2},
         {"chat": DROPPED_SHAREGPT},
+    ),
+    Case(
+        "openai-dropped-rows",
+        {"dataset": "messages", "per_device_train_batch_size": 3},
+        {"messages": openai(16, wrong_order=(3,), odd=(8,))},
+    ),
+    Case(
+        "dpo-dropped-pairs",
+        {"stage": "dpo", "dataset": "pairs", "per_device_train_batch_size": 2},
+        {"pairs": preference(16, no_rejected=(2, 9))},
     ),
     Case(
         "val-size-with-dropped-rows",
@@ -234,9 +285,7 @@ def write_case(case: Case, folder: Path) -> Path:
     info: dict[str, Any] = {}
     for name, rows in case.data.items():
         (data / f"{name}.json").write_text(json.dumps(rows))
-        info[name] = {"file_name": f"{name}.json"}
-        if "conversations" in rows[0]:
-            info[name]["formatting"] = "sharegpt"
+        info[name] = dataset_entry(name, rows)
     (data / "dataset_info.json").write_text(json.dumps(info, indent=2))
     config = folder / "train.yaml"
     config.write_text(yaml.safe_dump({**base_config(), **case.config}, sort_keys=False))
@@ -309,13 +358,21 @@ def transformers_version() -> str:
 
 @pytest.fixture(scope="session")
 def runs(
-    transformers_version: str, tmp_path_factory: pytest.TempPathFactory
+    transformers_version: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[dict[str, Run]]:
-    """Every case trained once, two at a time (the machine has two cores)."""
+    """Every selected case trained once, two at a time (the machine has two cores)."""
     started = time.monotonic()
-    folders = {case.name: tmp_path_factory.mktemp(case.name) for case in CASES}
+    chosen = {
+        item.callspec.params["case"].name
+        for item in request.session.items
+        if hasattr(item, "callspec") and "case" in item.callspec.params
+    }
+    cases = [case for case in CASES if case.name in chosen]
+    folders = {case.name: tmp_path_factory.mktemp(case.name) for case in cases}
     with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
-        futures = {case.name: pool.submit(train, case, folders[case.name]) for case in CASES}
+        futures = {case.name: pool.submit(train, case, folders[case.name]) for case in cases}
         done = {name: future.result() for name, future in futures.items()}
     slowest = max(done.values(), key=lambda run: run.seconds)
     print(

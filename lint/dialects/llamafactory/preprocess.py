@@ -251,15 +251,17 @@ def invalid_rows(path: str, entry: dict[str, Any], processor: str) -> tuple[Inva
         fingerprint = [path, entry, processor, [_stat(name) for name in files]]
     except OSError:
         return None
-    cache = _cache_file(json.dumps(fingerprint, sort_keys=True, default=str))
+    key = json.dumps(fingerprint, sort_keys=True, default=str)
+    cache = _cache_file(key)
     try:
         cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached is None or isinstance(cached, list):
-            return None if cached is None else tuple((int(i), str(why)) for i, why in cached)
+        if isinstance(cached, dict) and cached.get("key") == key:
+            found = cached.get("invalid")
+            return None if found is None else tuple((int(i), str(why)) for i, why in found)
     except (OSError, ValueError, TypeError, RuntimeError):
         pass
     found = _read_invalid_rows(files, entry, processor)
-    _cache_put(cache, None if found is None else [list(item) for item in found])
+    _cache_put(cache, {"key": key, "invalid": None if found is None else list(found)})
     return found
 
 
@@ -268,16 +270,18 @@ def _stat(path: str) -> list[int]:
     return [status.st_size, status.st_mtime_ns, status.st_ino]
 
 
-def _cache_file(fingerprint: str) -> Path:
-    from hashlib import sha256
+def _cache_file(key: str) -> Path:
+    # crc32 only names the file (zlib loads in well under a millisecond, hashlib in several);
+    # the entry holds its whole key, so a clash is a miss, never a wrong answer.
+    from zlib import crc32
 
     configured = os.environ.get("XDG_CACHE_HOME", "")
     base = Path(configured) if os.path.isabs(configured) else Path.home() / ".cache"
-    digest = sha256(fingerprint.encode("utf-8", "surrogatepass")).hexdigest()
-    return base / "epochlint" / "dropped-rows" / f"{digest[:32]}.json"
+    name = f"{crc32(key.encode('utf-8', 'surrogatepass')):08x}.json"
+    return base / "epochlint" / "dropped-rows" / name
 
 
-def _cache_put(target: Path, found: list[list[Any]] | None) -> None:
+def _cache_put(target: Path, found: dict[str, Any]) -> None:
     import tempfile
 
     try:
