@@ -364,10 +364,11 @@ def runs(
 ) -> Iterator[dict[str, Run]]:
     """Every selected case trained once, two at a time (the machine has two cores)."""
     started = time.monotonic()
+    params = [getattr(item, "callspec", None) for item in request.session.items]
     chosen = {
-        item.callspec.params["case"].name
-        for item in request.session.items
-        if hasattr(item, "callspec") and "case" in item.callspec.params
+        found.params["case"].name
+        for found in params
+        if found is not None and isinstance(found.params.get("case"), Case)
     }
     cases = [case for case in CASES if case.name in chosen]
     folders = {case.name: tmp_path_factory.mktemp(case.name) for case in cases}
