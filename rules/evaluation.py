@@ -526,12 +526,14 @@ def eval_never_runs(context: Context) -> Iterator[Finding]:
     )
 
 
-@rule("EL408", "no-intermediate-checkpoint", "info")
+@rule("EL408", "no-intermediate-checkpoint", "info", opt_in=True)
 def no_intermediate_checkpoint(context: Context) -> Iterator[Finding]:
     """`save_steps` at or beyond the end of training: only the final checkpoint is saved.
 
     ## What it does
     Reports a steps save schedule that saves nothing before the last step.
+    Opt-in (`--extend-select EL408`): most official examples save only at the end of a short
+    run on purpose, so it is outside the default selection.
 
     ## Why is this bad?
     A crash, a preemption or an overfit end leaves no earlier checkpoint to resume from or to
@@ -830,7 +832,7 @@ def eval_steps_ignored(context: Context) -> Iterator[Finding]:
     config = context.config
     for kind in ("eval", "save", "logging"):
         steps, strategy = f"{kind}_steps", f"{kind}_strategy"
-        if not config.has(steps) or config.value(strategy) not in ("epoch", "no"):
+        if not config.given(steps) or config.value(strategy) not in ("epoch", "no"):
             continue
         if not config.has(strategy) and (kind == "save" or config.refuses_contradictions):
             continue  # only an explicit strategy contradicts the steps
@@ -975,6 +977,9 @@ def cadence_conflict(context: Context) -> Iterator[Finding]:
     evals_per_epoch: 4
     ```
 
+    Like Axolotl, a key set to null or 0 counts as unset (`eval_steps: null` beside
+    `evals_per_epoch: 4` is fine).
+
     ## Fix safety
     No fix: keep the one you meant.
 
@@ -983,7 +988,7 @@ def cadence_conflict(context: Context) -> Iterator[Finding]:
     """
     config = context.config
     for steps, per_epoch in (("eval_steps", "evals_per_epoch"), ("save_steps", "saves_per_epoch")):
-        if config.has(steps) and config.has(per_epoch):
+        if config.given(steps) and config.given(per_epoch):
             yield Finding(
                 f"{_set(context, steps)} and `{per_epoch}` are both set: {config.dialect.title} "
                 f"stops with `{steps} and {per_epoch} are mutually exclusive and cannot be used "
@@ -999,7 +1004,8 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
     ## What it does
     Reports `evals_per_epoch` without evaluation data (no `val_set_size`, no
     `test_datasets`), and `evals_per_epoch` x `num_epochs` of 1 or less, where Axolotl sets no
-    evaluation at all instead of one at the end.
+    evaluation at all instead of one at the end. `evals_per_epoch: null` or `0` asks for no
+    cadence and is not reported.
 
     ## Why is this bad?
     The config looks as if it evaluates, but the run never does: overfitting goes unseen and
@@ -1027,9 +1033,11 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
     `evals_per_epoch` only with evaluation data and only to a fraction below 1.
     """
     config = context.config
-    if not config.has("evals_per_epoch") or config.has("eval_steps"):
-        return
+    if not config.given("evals_per_epoch") or config.given("eval_steps"):
+        return  # like Axolotl, a null or 0 is unset
     per_epoch = config.number("evals_per_epoch")
+    if not per_epoch:
+        return  # null or 0 asks for no evaluation cadence, which is what happens
     epochs = config.number("num_train_epochs")
     if not config.has_eval_data():
         yield Finding(
@@ -1038,7 +1046,7 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
             f"data: set `{config.key('val_size')}` or `{config.key('eval_dataset')}`",
             config.span("evals_per_epoch"),
         )
-    elif per_epoch and epochs and per_epoch * epochs <= 1:
+    elif epochs and per_epoch * epochs <= 1:
         written = format_value(config.value("num_train_epochs"))
         yield Finding(
             f"`evals_per_epoch: {format_value(config.value('evals_per_epoch'))}` over {written} "

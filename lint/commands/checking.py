@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import suppress
 from typing import IO
 
 from epochlint.commands.commandline import CommandLine, configurations
@@ -43,11 +44,20 @@ class CheckRun:
     fix: bool = False
     diff: bool = False
     only_safe: bool = False
+    info_fixes: bool = False  # also fix info findings
 
 
 def run_check(run: CheckRun) -> int:
     """Check (or fix) the files, write the report, and return the exit status. Raises
     commandline.OptionError for an option value that cannot be used."""
+    clash = checked_output(run)
+    if clash is not None:
+        echo(
+            f"epochlint: error: --output-file {run.output_file} is the checked file {clash}; "
+            "the report would replace it, so nothing was done\n",
+            sys.stderr,
+        )
+        return EXIT_FAILURE
     try:
         per_path = settings_per_path(run)
     except SettingsError as error:  # a configuration file that cannot be used
@@ -56,7 +66,9 @@ def run_check(run: CheckRun) -> int:
     if run.fix or run.diff:
         from epochlint.commands.fix import fix_files
 
-        results, footer, status = fix_files(per_path, run.stdin_filename, run.diff, run.only_safe)
+        results, footer, status = fix_files(
+            per_path, run.stdin_filename, run.diff, run.only_safe, run.info_fixes
+        )
         # `--fix -` writes the fixed file to standard output: the report goes to the other one
         report_stream = sys.stderr if "-" in run.paths and not run.diff else sys.stdout
     else:
@@ -66,6 +78,22 @@ def run_check(run: CheckRun) -> int:
     if run.exit_zero and status == EXIT_FINDINGS:
         return EXIT_CLEAN
     return status
+
+
+def checked_output(run: CheckRun) -> str | None:
+    """The checked path that `--output-file` also names (through links, hard ones too), if any."""
+    if not run.output_file:
+        return None
+    output = os.path.realpath(run.output_file)
+    for path in run.paths:
+        if path == "-":
+            continue
+        if os.path.realpath(path) == output:
+            return path
+        with suppress(OSError):
+            if os.path.samefile(path, output):
+                return path
+    return None
 
 
 def settings_per_path(run: CheckRun) -> list[tuple[str, Settings]]:
