@@ -174,6 +174,8 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         eval_steps = length.logging  # transformers falls back to logging_steps
     save = resolve_interval(config.number("save_steps"), total)
     per_epoch = length.steps_per_epoch
+    if length.batches is not None:  # a trainer that batches its own way (TRL)
+        batches = length.batches
     counts = _event_counts(config)
     trained = None
     shape = run_shape(total, per_epoch, batches, accumulation)
@@ -203,7 +205,7 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         per_device_batch=per_device,
         gradient_accumulation=accumulation,
         effective_batch=length.effective_batch,
-        batches_per_epoch=length.batches if length.batches is not None else batches,
+        batches_per_epoch=batches,
         steps_per_epoch=per_epoch,
         total_steps=total,
         epochs=length.epochs,
