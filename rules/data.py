@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from epochlint.diagnostic import Fix, thousands
 from epochlint.facts.context import Context
+from epochlint.facts.dataset import DatasetRows
 from epochlint.rules import Finding, rule
 
 # Rules that need the total number of steps, which needs N unless max_steps is set.
@@ -332,3 +333,203 @@ def max_samples_truncates(context: Context) -> Iterator[Finding]:
             config.span("max_samples"),
             facts={"dataset": item.name, "rows": item.rows, "stored_rows": item.stored_rows},
         )
+
+
+@rule("EL508", "rows-dropped-in-preprocessing", "warning")
+def rows_dropped_in_preprocessing(context: Context) -> Iterator[Finding]:
+    """LLaMA-Factory will drop rows of the data while preprocessing it.
+
+    ## What it does
+    Reads each local JSON or JSON Lines dataset as LLaMA-Factory's converter for its
+    `formatting` (alpaca, sharegpt, openai) does, and reports the rows the stage's processor
+    will drop, how many, why, and the first few row numbers (1-based, in the file). The plan's
+    N already leaves them out.
+
+    ## Why is this bad?
+    LLaMA-Factory does not stop on a malformed row: it logs `Dropped invalid example` among
+    thousands of lines and trains on the rest. An alpaca row whose `output` is null or
+    missing, or a sharegpt conversation whose roles do not alternate or that ends on the
+    user's turn, silently never reaches the model.
+
+    ## Example
+    ```json
+    {"instruction": "Summarise the ticket", "input": "", "output": null}
+    ```
+
+    ## Use instead
+    ```json
+    {"instruction": "Summarise the ticket", "input": "", "output": "The printer is offline."}
+    ```
+
+    ## Source
+    LLaMA-Factory `data/converter.py`: `AlpacaDatasetConverter` gives an empty response unless
+    `output` is a string; `SharegptDatasetConverter` and `OpenAIDatasetConverter` log `Invalid
+    role tag` or `Invalid message count` and give an empty prompt and response. Then
+    `data/processor/supervised.py` (sft) drops a row unless `len(prompt) % 2 == 1 and
+    len(response) == 1`, `pairwise.py` (rm, dpo) and `feedback.py` (kto) unless the prompt is
+    odd and the response has two messages, `unsupervised.py` (ppo) unless the prompt is odd;
+    each logs `Dropped invalid example`. `pretrain.py` (pt) drops nothing. Confirmed by
+    training with the real `llamafactory-cli` (tests/test_crosscheck_llamafactory.py).
+
+    ## Fix safety
+    No fix: the data file, not the config, needs the change.
+    """
+    resolution = context.datasets
+    if resolution is None:
+        return
+    for field, items in (
+        ("dataset", resolution.datasets),
+        ("eval_dataset", resolution.eval_datasets),
+    ):
+        for item in items:
+            finding = _dropped_rows_finding(context, field, item)
+            if finding is not None:
+                yield finding
+
+
+# How many row numbers EL508 quotes for each reason.
+ROWS_QUOTED = 5
+
+
+def _dropped_rows_finding(context: Context, field: str, item: DatasetRows) -> Finding | None:
+    if item.invalid is None or item.rows is None or item.stored_rows is None:
+        return None
+    config = context.config
+    if item.sampled:  # num_samples draws rows at random: say how many of the stored ones
+        dropped, total, of = list(item.invalid), item.stored_rows, "stored rows"
+    else:  # max_samples keeps the first rows
+        dropped = [(index, why) for index, why in item.invalid if index < item.rows]
+        total, of = item.rows, "rows"
+    if not dropped:
+        return None
+    by_reason: dict[str, list[int]] = {}
+    for index, why in dropped:
+        by_reason.setdefault(why, []).append(index + 1)
+    reasons = []
+    for why, numbers in by_reason.items():
+        quoted = ", ".join(str(n) for n in numbers[:ROWS_QUOTED])
+        more = f" and {len(numbers) - ROWS_QUOTED} more" if len(numbers) > ROWS_QUOTED else ""
+        reasons.append(f"{why} (row{'s' if len(numbers) > 1 else ''} {quoted}{more})")
+    return Finding(
+        f"{config.dialect.title} will drop {thousands(len(dropped))} of the {thousands(total)} "
+        f"{of} of `{item.name}` while preprocessing for `{config.key('stage')}: "
+        f"{config.stage}`: " + "; ".join(reasons),
+        config.span(field),
+        facts={
+            "dataset": item.name,
+            "dropped": len(dropped),
+            "rows": total,
+            "first_rows": [index + 1 for index, _ in dropped[:ROWS_QUOTED]],
+        },
+    )
+
+
+@rule("EL509", "sft-only-option", "error")
+def sft_only_option(context: Context) -> Iterator[Finding]:
+    """An option that only supervised fine-tuning accepts, in another stage.
+
+    ## What it does
+    Reports `neat_packing`, `train_on_prompt`, `mask_history` or `predict_with_generate` set
+    to true with a `stage` other than `sft`.
+
+    ## Why is this bad?
+    LLaMA-Factory refuses the config at start-up, e.g. for `stage: pt` with `neat_packing:
+    true`: `` `neat_packing` cannot be set as True except SFT. ``
+
+    ## Example
+    ```yaml
+    stage: pt
+    neat_packing: true
+    ```
+
+    ## Use instead
+    ```yaml
+    stage: pt  # pretraining packs its data anyway
+    ```
+
+    ## Source
+    LLaMA-Factory `hparams/parser.py: get_train_args`, `if finetuning_args.stage != "sft"`:
+    `` `predict_with_generate` cannot be set as True except SFT. ``, `` `neat_packing` cannot
+    be set as True except SFT. `` and `` `train_on_prompt` or `mask_history` cannot be set as
+    True except SFT. ``
+
+    ## Fix safety
+    No fix: whether the stage or the option is wrong is the author's call.
+    """
+    config = context.config
+    if not config.supports("neat_packing") or config.stage not in NOT_SFT_STAGES:
+        return
+    for key, error in SFT_ONLY:
+        if config.flag(key):
+            yield Finding(
+                f"`{config.key(key)}: true` with `{config.key('stage')}: {config.stage}`: "
+                f"{config.dialect.title} stops with `` {error} ``",
+                config.span(key),
+                facts={"stage": config.stage, "key": key},
+            )
+
+
+NOT_SFT_STAGES = ("pt", "rm", "ppo", "dpo", "kto")
+SFT_ONLY = (
+    ("predict_with_generate", "`predict_with_generate` cannot be set as True except SFT."),
+    ("neat_packing", "`neat_packing` cannot be set as True except SFT."),
+    ("train_on_prompt", "`train_on_prompt` or `mask_history` cannot be set as True except SFT."),
+    ("mask_history", "`train_on_prompt` or `mask_history` cannot be set as True except SFT."),
+)
+
+
+@rule("EL510", "interleave-once-unsupported", "error")
+def interleave_once_unsupported(context: Context) -> Iterator[Finding]:
+    """`mix_strategy: interleave_once` with more than one dataset.
+
+    ## What it does
+    Reports `mix_strategy: interleave_once` where `dataset` (or `eval_dataset`) names two or
+    more datasets.
+
+    ## Why is this bad?
+    LLaMA-Factory maps it to the `datasets` stopping strategy
+    `all_exhausted_without_replacement`, which `datasets` only has from 4.2.0, while
+    LLaMA-Factory requires `datasets<=4.0.0`: loading the data stops with
+    `all_exhausted_without_replacement is not supported. Please enter a valid
+    stopping_strategy.`
+
+    ## Example
+    ```yaml
+    dataset: support_chats,faq
+    mix_strategy: interleave_once
+    ```
+
+    ## Use instead
+    ```yaml
+    dataset: support_chats,faq
+    mix_strategy: interleave_over
+    ```
+
+    ## Source
+    LLaMA-Factory `data/data_utils.py: merge_dataset` maps `interleave_once` to
+    `stopping_strategy="all_exhausted_without_replacement"`; `datasets` 4.0.0
+    `combine.py: interleave_datasets` accepts only `first_exhausted` and `all_exhausted`
+    (4.2.0 adds it); LLaMA-Factory 0.9.5 requires `datasets>=2.16.0,<=4.0.0`. With one
+    dataset `merge_dataset` returns it unmixed and nothing fails. Confirmed by the real
+    `llamafactory-cli` (tests/test_crosscheck_llamafactory.py).
+
+    ## Fix safety
+    No fix: `interleave_under` and `interleave_over` train on different numbers of rows.
+    """
+    config = context.config
+    if not config.supports("mix_strategy") or config.text("mix_strategy") != "interleave_once":
+        return
+    for field in ("dataset", "eval_dataset"):
+        names = config.names(field)
+        if len(names) > 1:
+            yield Finding(
+                f"`{config.key('mix_strategy')}: interleave_once` mixes the {len(names)} datasets "
+                f"of `{config.key(field)}` with the `datasets` stopping strategy "
+                "`all_exhausted_without_replacement`, which needs datasets 4.2.0 while "
+                f"{config.dialect.title} requires datasets<=4.0.0: loading stops with "
+                "`all_exhausted_without_replacement is not supported. Please enter a valid "
+                "stopping_strategy.`",
+                config.span("mix_strategy"),
+                facts={"field": field, "datasets": len(names)},
+            )
+            return

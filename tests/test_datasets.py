@@ -186,7 +186,6 @@ def test_mix_strategies(tmp_path: Path, mix_strategy: str, rows: int) -> None:
     [
         ("interleave_under", "0.5,0.5", "at random"),
         ("interleave_over", [0.2, 0.8], "at random"),
-        ("interleave_once", None, "interleave_once"),
     ],
 )
 def test_stochastic_mixes_are_unknown(
@@ -200,6 +199,13 @@ def test_stochastic_mixes_are_unknown(
     assert resolution.rows is None
     assert codes(resolution) == ["EL501"]
     assert reason in resolution.problems[0].message
+
+
+def test_interleave_once_leaves_the_size_unknown_and_the_error_to_el510(tmp_path: Path) -> None:
+    info = {"small": {"file_name": "s.json"}, "big": {"file_name": "b.json"}}
+    root = make_project(tmp_path, info, {"s.json": rows_json(4), "b.json": rows_json(10)})
+    resolution = resolve("small,big", None, root=root, mix_strategy="interleave_once")
+    assert resolution.rows is None and codes(resolution) == []
 
 
 def test_streaming_is_unknown(tmp_path: Path) -> None:

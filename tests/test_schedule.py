@@ -8,7 +8,7 @@ import math
 import pytest
 from conftest import lint
 
-from epochlint.facts.schedule import Scheduler, curve, events
+from epochlint.facts.schedule import Scheduler, Series, curve, events
 from epochlint.run import chart
 from epochlint.versions import Version
 
@@ -108,10 +108,10 @@ def test_event_marks_agree_with_the_plan_counts(keys: dict[str, object]) -> None
     assert result.plan is not None and result.config is not None
     found = events(result.config, result.plan, Version(5, 8, 0))
     assert found is not None
-    assert len(found.evaluations) == result.plan.evaluations
-    assert len(found.checkpoints) == result.plan.checkpoints
-    assert len(found.logs) == result.plan.log_points
-    assert found.epoch_ends[-1] == result.plan.total_steps
+    assert len(found.evaluations.listed()) == result.plan.evaluations
+    assert len(found.checkpoints.listed()) == result.plan.checkpoints
+    assert len(found.logs.listed()) == result.plan.log_points
+    assert found.epoch_ends.listed()[-1] == result.plan.total_steps
 
 
 def test_end_evaluation_only_from_transformers_5_4() -> None:
@@ -121,7 +121,7 @@ def test_end_evaluation_only_from_transformers_5_4() -> None:
     new = events(result.config, result.plan, Version(5, 4, 0))
     old = events(result.config, result.plan, Version(4, 57, 6))
     assert new is not None and old is not None
-    assert new.evaluations == (40, 80, 113) and old.evaluations == (40, 80)
+    assert new.evaluations.listed() == (40, 80, 113) and old.evaluations.listed() == (40, 80)
 
 
 def test_chart_draws_the_warmup_ramp_and_the_marks() -> None:
@@ -131,4 +131,5 @@ def test_chart_draws_the_warmup_ramp_and_the_marks() -> None:
     assert set(rows[0][35:]) == {"█"}  # at the peak afterwards
     ascii_rows = chart.curve_rows(scheduler, 30, 60, width=60, height=4, ascii_only=True)
     assert set("".join(ascii_rows)) <= {"#", ".", " "}
-    assert chart.lane((1, 30, 60), 60, "E", 60) == " E" + " " * 28 + "E" + " " * 28 + "E"
+    marks = Series.build(30, 30, 60, (1,))  # steps 1, 30 and 60
+    assert chart.lane(marks, 60, "E", 60) == " E" + " " * 28 + "E" + " " * 28 + "E"

@@ -18,7 +18,7 @@ from epochlint.commands import options
 from epochlint.commands.commandline import CommandLine, OptionError, configurations
 from epochlint.diagnostic import Severity, format_value, thousands
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, FileResult, check_path
-from epochlint.facts.schedule import Events, Plan, curve, events, scheduler_of
+from epochlint.facts.schedule import Events, Plan, Series, curve, events, scheduler_of
 from epochlint.formats import use_colour
 from epochlint.formats.layout import terminal_width, wrap
 from epochlint.records import replace
@@ -84,13 +84,24 @@ def rows_line(plan: Plan, result: FileResult) -> str:
         note = result.rows.note if result.rows and result.rows.note else "it could not be found"
         return f"unknown: {note}; give it with --dataset-size N or `# epochlint: dataset-size=N`"
     source = plan.dataset_rows_source or "given"
-    if plan.eval_rows:
-        val_size = result.config.value("val_size") if result.config else None
-        return (
-            f"{thousands(plan.dataset_rows)} for training ({thousands(stored)} from {source}, "
-            f"minus {thousands(plan.eval_rows)} held out by val_size {format_value(val_size)})"
+    val_size = result.config.value("val_size") if result.config else None
+    dropped = plan.dropped_rows or 0
+    taken = []
+    if isinstance(val_size, (int, float)) and val_size > 1e-6 and stored is not None:
+        held_out = stored - plan.dataset_rows - dropped
+        taken.append(f"minus {thousands(held_out)} held out by val_size {format_value(val_size)}")
+    if dropped:
+        taken.append(f"minus {thousands(dropped)} that preprocessing drops (EL508)")
+    if plan.dataset_rows_range is not None and result.rows and result.rows.dropped:
+        fewest, most = plan.dataset_rows_range
+        taken.append(
+            f"between {thousands(fewest)} and {thousands(most)}: {result.rows.dropped.note}"
         )
-    return f"{thousands(plan.dataset_rows)} ({source})"
+    if not taken:
+        return f"{thousands(plan.dataset_rows)} ({source})"
+    return f"{thousands(plan.dataset_rows)} for training ({thousands(stored)} from {source}, " + (
+        ", ".join(taken) + ")"
+    )
 
 
 def _interval(strategy: str | None, steps: int | None, count: int | None) -> str:
@@ -223,16 +234,30 @@ def plan_json(result: FileResult, settings: Settings) -> dict[str, Any]:
             "peak_learning_rate": rate,
             "curve": [[step, value] for step, value in points],
         },
-        "events": None
-        if found is None
-        else {
-            "epoch_ends": list(found.epoch_ends),
-            "evaluations": list(found.evaluations),
-            "checkpoints": list(found.checkpoints),
-            "logs": list(found.logs),
-        },
+        "events": None if found is None else events_json(found),
         "findings": [f"{d.rule} {d.name}" for d in result.diagnostics],
     }
+
+
+def events_json(found: Events) -> dict[str, Any]:
+    """The steps of each kind of event, each list cut after LISTED_EVENTS steps; `left_out`
+    says how many steps each list leaves out."""
+    kinds: dict[str, Series | None] = {
+        "epoch_ends": found.epoch_ends,
+        "evaluations": found.evaluations,
+        "checkpoints": found.checkpoints,
+        "checkpoints_kept": found.kept,
+        "logs": found.logs,
+    }
+    shown: dict[str, Any] = {
+        name: None if series is None else list(series.listed()) for name, series in kinds.items()
+    }
+    shown["left_out"] = {
+        name: series.count() - len(shown[name])
+        for name, series in kinds.items()
+        if series is not None
+    }
+    return shown
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,7 +400,8 @@ def write_plot(result: FileResult, settings: Settings, output: str) -> None:
 
 
 def _mark_events(axes: Any, found: Events, rate: float, total: int) -> None:
-    for index, step in enumerate(found.epoch_ends):
+    # at most LISTED_EVENTS marks of each kind: more would not show apart anyway
+    for index, step in enumerate(found.epoch_ends.listed()):
         axes.axvline(
             step,
             color="#999999",
@@ -385,31 +411,31 @@ def _mark_events(axes: Any, found: Events, rate: float, total: int) -> None:
         )
     if found.evaluations:
         axes.scatter(
-            found.evaluations,
-            [rate * 1.06] * len(found.evaluations),
+            found.evaluations.listed(),
+            [rate * 1.06] * len(found.evaluations.listed()),
             marker="v",
             color="#2ca02c",
             zorder=3,
-            label=f"evaluation ({len(found.evaluations)})",
+            label=f"evaluation ({found.evaluations.count():,})",
         )
     if found.checkpoints:
         axes.scatter(
-            found.checkpoints,
-            [rate * 1.02] * len(found.checkpoints),
+            found.checkpoints.listed(),
+            [rate * 1.02] * len(found.checkpoints.listed()),
             marker="s",
             s=14,
             color="#d62728",
             zorder=3,
-            label=f"checkpoint ({len(found.checkpoints)})",
+            label=f"checkpoint ({found.checkpoints.count():,})",
         )
     if found.logs:
         axes.scatter(
-            found.logs,
-            [0.0] * len(found.logs),
+            found.logs.listed(),
+            [0.0] * len(found.logs.listed()),
             marker="|",
             color="#7f7f7f",
             clip_on=False,
-            label=f"log point ({len(found.logs)})",
+            label=f"log point ({found.logs.count():,})",
         )
 
 

@@ -19,6 +19,16 @@ if TYPE_CHECKING:
 
 
 @record(frozen=True)
+class Dropped:
+    """Rows the tool's preprocessing drops (README, "Where N comes from"): from the training
+    rows and from the evaluation rows, each as (fewest, most), equal when known exactly."""
+
+    train: tuple[int, int]
+    evaluation: tuple[int, int]
+    note: str | None = None  # why they are bounds
+
+
+@record(frozen=True)
 class Rows:
     """How many rows the data has, and where that number came from."""
 
@@ -26,6 +36,8 @@ class Rows:
     source: str | None  # "--dataset-size", "comment", "dataset_info.json", "configuration"
     per_dataset: tuple[tuple[str, int | None], ...] = ()
     note: str | None = None  # why the rows are unknown, when no dataset problem says it
+    eval_stored: int | None = None  # rows of eval_dataset as stored
+    dropped: Dropped | None = None  # rows preprocessing drops, after the val_size split
 
 
 @record(frozen=True)
@@ -36,6 +48,9 @@ class DatasetRows:
     source: str  # "file", "hub", "script", "cloud", "online", "unknown"
     path: str | None  # resolved local path, if any
     ranking: bool  # the entry's `ranking` flag
+    # Stored rows (0-based) preprocessing drops, with why; None when the rows were not read.
+    invalid: tuple[tuple[int, str], ...] | None = None
+    sampled: bool = False  # num_samples draws the rows at random
 
 
 @record(frozen=True)
@@ -53,6 +68,7 @@ class Resolution:
     eval_rows: int | None
     eval_datasets: tuple[DatasetRows, ...]
     problems: tuple[DatasetProblem, ...]
+    dropped: Dropped | None = None
 
 
 def from_command_line(source: str | None) -> bool:
@@ -87,4 +103,13 @@ def dataset_rows(
         )
         return Rows(None, None, per_dataset, note), resolution
     source = config.rows_source if resolution.rows is not None else None
-    return Rows(resolution.rows, source, per_dataset), resolution
+    return (
+        Rows(
+            resolution.rows,
+            source,
+            per_dataset,
+            eval_stored=resolution.eval_rows,
+            dropped=resolution.dropped,
+        ),
+        resolution,
+    )

@@ -56,8 +56,12 @@ class Plan:
     eval_steps: int | None
     save_steps: int | None
     evaluations: int | None
-    checkpoints: int | None
+    checkpoints: int | None  # saves made
     log_points: int | None
+    dropped_rows: int | None = None  # training rows preprocessing drops (already left out)
+    dataset_rows_range: tuple[int, int] | None = None  # (fewest, most) when not known exactly
+    epochs_trained: float | None = None  # the Trainer's `state.epoch` at the end
+    checkpoints_kept: int | None = None  # folders left under save_total_limit (None: unknown)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,10 +145,19 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
     max_steps_value = config.number("max_steps")
     max_steps_set = max_steps_value is not None and max_steps_value > 0
 
-    train_rows = eval_rows = None
+    train_rows = eval_rows = dropped = rows_range = None
     if rows.stored is not None:
         val_size = config.number("val_size") or 0.0
         train_rows, eval_rows = split_validation(rows.stored, val_size)
+        if rows.eval_stored is not None and val_size <= 1e-6:
+            eval_rows = rows.eval_stored
+        if rows.dropped is not None:  # the plan counts the most rows training can see
+            fewest, most = rows.dropped.train
+            if fewest != most:
+                rows_range = (train_rows - most, train_rows - fewest)
+            dropped = fewest
+            train_rows -= fewest
+            eval_rows -= rows.dropped.evaluation[0]
 
     batches = None
     if train_rows is not None and per_device is not None and accumulation is not None:
@@ -161,6 +174,28 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         eval_steps = length.logging  # transformers falls back to logging_steps
     save = resolve_interval(config.number("save_steps"), total)
     per_epoch = length.steps_per_epoch
+    if length.batches is not None:  # a trainer that batches its own way (TRL)
+        batches = length.batches
+    counts = _event_counts(config)
+    trained = None
+    shape = run_shape(total, per_epoch, batches, accumulation)
+    if shape is not None:
+        found = event_series(config, shape, (eval_steps, save, length.logging), version)
+        kept = found.kept.count() if found.kept is not None else None
+        counts = (found.evaluations.count(), found.checkpoints.count(), found.logs.count(), kept)
+        trained = epoch_value(*shape)
+    elif total is not None:  # max_steps without N: only the epoch ends are unknown
+        found = event_series(config, (total, 0, 0, 1), (eval_steps, save, length.logging), version)
+        known = [
+            None if config.text(f"{kind}_strategy") == "epoch" else series.count()
+            for kind, series in (
+                ("eval", found.evaluations),
+                ("save", found.checkpoints),
+                ("logging", found.logs),
+            )
+        ]
+        kept = found.kept.count() if found.kept is not None and known[1] is not None else None
+        counts = (*known, kept)
 
     return Plan(
         dataset_rows=train_rows,
@@ -170,7 +205,7 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         per_device_batch=per_device,
         gradient_accumulation=accumulation,
         effective_batch=length.effective_batch,
-        batches_per_epoch=length.batches if length.batches is not None else batches,
+        batches_per_epoch=batches,
         steps_per_epoch=per_epoch,
         total_steps=total,
         epochs=length.epochs,
@@ -179,9 +214,13 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         logging_steps=length.logging,
         eval_steps=eval_steps,
         save_steps=save,
-        evaluations=_count_events(config, "eval", total, eval_steps, per_epoch, version),
-        checkpoints=_count_events(config, "save", total, save, per_epoch, version),
-        log_points=(total // length.logging) if total is not None and length.logging else None,
+        evaluations=counts[0],
+        checkpoints=counts[1],
+        log_points=counts[2],
+        dropped_rows=dropped,
+        dataset_rows_range=rows_range,
+        epochs_trained=trained,
+        checkpoints_kept=counts[3],
     )
 
 
@@ -217,7 +256,8 @@ def _length(
         )
     total = None
     if max_steps is not None and max_steps > 0:
-        total = int(max_steps)
+        exact = config.value("max_steps")  # an int above 2**53 would lose digits as a float
+        total = exact if isinstance(exact, int) and not isinstance(exact, bool) else int(max_steps)
         shown = total / per_epoch if per_epoch else None
     else:
         if epochs is not None and per_epoch is not None:
@@ -228,37 +268,16 @@ def _length(
     return _Length(effective, per_epoch, total, shown, warmup, logging, batches)
 
 
-def epochs_entered(config: TrainingConfig, total: int, steps_per_epoch: int | None) -> int | None:
-    if config.number("max_steps") is not None and (config.number("max_steps") or 0) > 0:
-        return math.ceil(total / steps_per_epoch) if steps_per_epoch else None
-    epochs = config.number("num_train_epochs")
-    return math.ceil(epochs) if epochs is not None else None
+def _event_counts(config: TrainingConfig) -> tuple[int | None, ...]:
+    """Evaluations, saves, log points and kept checkpoints when the run's length is unknown:
+    0 for a strategy that is off, otherwise unknown."""
 
+    def off(kind: str) -> int | None:
+        return 0 if config.text(f"{kind}_strategy") == "no" else None
 
-def _count_events(
-    config: TrainingConfig,
-    kind: str,
-    total: int | None,
-    interval: int | None,
-    steps_per_epoch: int | None,
-    version: Version,
-) -> int | None:
-    """How many evaluations or checkpoint saves the run makes (DefaultFlowCallback: every
-    interval, and a last save at the end)."""
-    strategy = config.text(f"{kind}_strategy")
-    if strategy in (None, "no") or total is None:
-        return 0 if strategy == "no" else None
-    if strategy == "epoch":
-        return epochs_entered(config, total, steps_per_epoch)
-    if strategy == "steps" and interval:
-        count = total // interval
-        if total % interval:
-            if kind == "save":
-                count += 1  # the final save at the end of training
-            elif version >= Version(5, 4):
-                count += 1  # 5.4+ evaluates once more at the end
-        return count
-    return None
+    evaluations = None if config.flag("eval_on_start") else off("eval")
+    logs = None if config.flag("logging_first_step") else off("logging")
+    return evaluations, off("save"), logs, off("save")
 
 
 # Schedulers whose curve this module reproduces exactly (given the kwargs it reads).
@@ -405,56 +424,188 @@ def curve(
     return [(step, peak * scheduler.multiplier(step, warmup, total)) for step in steps]
 
 
+# Event lists in `plan --format json` stop after this many steps each and say how many they
+# left out: a run of 10^20 steps is counted and drawn by arithmetic, never walked.
+LISTED_EVENTS = 1000
+
+
+@record(frozen=True)
+class Series:
+    """The optimizer steps at which one kind of event happens: the progression `first`,
+    `first + every`, ... up to `last` (none when `every` is 0), plus a few single steps off it
+    (an evaluation at step 0, a log at step 1, the end of training)."""
+
+    first: int = 0
+    every: int = 0
+    last: int = -1
+    single: tuple[int, ...] = ()  # sorted; below the progression's first step or above its last
+
+    @classmethod
+    def build(cls, first: int, every: int, last: int, single: tuple[int, ...] = ()) -> Series:
+        if every <= 0 or first > last:
+            first, every, last = 0, 0, -1
+        else:
+            last = first + (last - first) // every * every
+        progression = cls(first, every, last)
+        off = {step for step in single if not progression.has(step)}
+        return cls(first, every, last, tuple(sorted(off)))
+
+    def has(self, step: int) -> bool:
+        if step in self.single:
+            return True
+        return (
+            bool(self.every)
+            and self.first <= step <= self.last
+            and not ((step - self.first) % self.every)
+        )
+
+    def _on_progression(self) -> int:
+        return (self.last - self.first) // self.every + 1 if self.every else 0
+
+    def count(self) -> int:
+        return self._on_progression() + len(self.single)
+
+    def __bool__(self) -> bool:
+        return self.count() > 0
+
+    def listed(self, limit: int = LISTED_EVENTS) -> tuple[int, ...]:
+        """The first `limit` steps, in order."""
+        below = [step for step in self.single if not self.every or step < self.first]
+        above = [step for step in self.single if step not in below]
+        room = min(max(limit - len(below), 0), self._on_progression())
+        progression = [self.first + index * self.every for index in range(room)]
+        return tuple([*below, *progression, *above][:limit])
+
+    def any_within(self, low: int, high: int) -> bool:
+        """Whether a step falls in [low, high] (one column of a chart)."""
+        if any(low <= step <= high for step in self.single):
+            return True
+        if not self.every or high < self.first or low > self.last:
+            return False
+        start = max(low, self.first)
+        next_on = self.first + -(-(start - self.first) // self.every) * self.every
+        return next_on <= min(high, self.last)
+
+    def last_ones(self, count: int) -> Series:
+        """The last `count` steps: the checkpoints `save_total_limit` keeps."""
+        below = [step for step in self.single if not self.every or step < self.first]
+        above = [step for step in self.single if step not in below]
+        drop = max(self.count() - count, 0)
+        cut = min(drop, len(below))
+        below, drop = below[cut:], drop - cut
+        on = self._on_progression()
+        skip = min(drop, on)
+        above = above[drop - skip :]
+        if skip == on:
+            return Series.build(0, 0, -1, (*below, *above))
+        return Series.build(self.first + skip * self.every, self.every, self.last, (*below, *above))
+
+
 @record(frozen=True)
 class Events:
-    """The optimizer steps after which each thing happens (1-based, as `global_step`)."""
+    """The optimizer steps (1-based, as `global_step`; 0 is an evaluation before training)
+    after which each thing happens, as transformers' `DefaultFlowCallback` decides them."""
 
-    epoch_ends: tuple[int, ...]
-    evaluations: tuple[int, ...]
-    checkpoints: tuple[int, ...]
-    logs: tuple[int, ...]
-
-
-def epoch_end_steps(total: int, steps_per_epoch: int, entered: int) -> tuple[int, ...]:
-    """Every epoch that is entered ends (the last one possibly cut short at `total`)."""
-    return tuple(sorted({min(epoch * steps_per_epoch, total) for epoch in range(1, entered + 1)}))
+    epoch_ends: Series
+    evaluations: Series
+    checkpoints: Series  # saves made
+    kept: Series | None  # checkpoint folders left at the end; None when the eval metric decides
+    logs: Series
 
 
-def interval_steps(
-    strategy: str | None,
-    interval: int | None,
-    total: int,
-    epoch_ends: tuple[int, ...],
-    final: bool,
-) -> tuple[int, ...]:
-    """Steps at which a strategy fires; `final` adds the end of training when the interval
-    does not land on it (the end save, and from transformers 5.4 the end evaluation)."""
+def epoch_value(step: int, per_epoch: int, batches: int, accumulation: int) -> float:
+    """The Trainer's `state.epoch` after `step` optimizer steps: whole epochs plus the share of
+    the current epoch's batches done (an epoch's last step may take fewer than
+    `accumulation` batches)."""
+    if step <= 0 or batches <= 0 or per_epoch <= 0:
+        return 0.0
+    whole = (step - 1) // per_epoch
+    done = min((step - whole * per_epoch) * accumulation, batches)
+    return whole + done / batches
+
+
+def _every(
+    strategy: str | None, every: int | None, total: int, ends: Series, final: bool
+) -> Series:
+    """A `steps` or `epoch` strategy's steps; `final` adds the end of training (the end save,
+    and from transformers 5.4 the end evaluation)."""
     if strategy == "epoch":
-        return epoch_ends
-    if strategy != "steps" or not interval:
-        return ()
-    steps = list(range(interval, total + 1, interval))
-    if final and total % interval:
-        steps.append(total)
-    return tuple(steps)
+        return ends
+    if strategy != "steps" or not every:
+        return Series()
+    return Series.build(every, every, total, (total,) if final else ())
+
+
+def _evaluations(
+    config: TrainingConfig,
+    every: int | None,
+    shape: tuple[int, int, int, int],
+    ends: Series,
+    version: Version,
+) -> Series:
+    """Evaluations: `eval_delay` holds them back (in steps, or in epochs with the epoch
+    strategy), `eval_on_start` adds one before the first step whatever the strategy."""
+    total, per_epoch, batches, accumulation = shape
+    strategy = config.text("eval_strategy")
+    delay = config.number("eval_delay") or 0.0
+    found = _every(strategy, every, total, ends, version >= Version(5, 4))
+    if found and delay > 0:
+        if strategy == "epoch":
+            first = per_epoch * max(1, math.ceil(delay))
+            end = epoch_value(total, per_epoch, batches, accumulation) >= delay
+            found = Series.build(first, per_epoch, total, (total,) if end else ())
+        else:
+            first = found.every * max(1, math.ceil(delay / found.every))
+            found = Series.build(first, found.every, total, found.single if total >= delay else ())
+    if config.flag("eval_on_start"):
+        found = Series.build(found.first, found.every, found.last, (0, *found.single))
+    return found
+
+
+def event_series(
+    config: TrainingConfig,
+    shape: tuple[int, int, int, int],
+    intervals: tuple[int | None, int | None, int | None],
+    version: Version,
+) -> Events:
+    """Where evaluations, saves, kept checkpoints and logs fall. `shape` is (total steps, steps
+    per epoch, batches per epoch, accumulation); `intervals` the eval, save and logging steps."""
+    total, per_epoch = shape[0], shape[1]
+    eval_every, save_every, log_every = intervals
+    # per_epoch 0: the epoch length is unknown, and so is everything that happens at epoch ends
+    ends = Series.build(per_epoch, per_epoch, total, (total,))
+    evaluations = _evaluations(config, eval_every, shape, ends, version)
+    saves = _every(config.text("save_strategy"), save_every, total, ends, True)
+    kept: Series | None = saves
+    limit = config.number("save_total_limit")
+    if limit is not None and limit > 0:
+        # The best checkpoint is kept besides the last ones; which one it is, the metric says.
+        tracks_best = config.flag("load_best_model_at_end") or config.text("metric_for_best_model")
+        kept = None if tracks_best else saves.last_ones(int(limit))
+    logs = _every(config.text("logging_strategy"), log_every, total, ends, False)
+    if config.flag("logging_first_step"):
+        logs = Series.build(logs.first, logs.every, logs.last, (1, *logs.single))
+    return Events(ends, evaluations, saves, kept, logs)
 
 
 def events(config: TrainingConfig, plan: Plan, version: Version) -> Events | None:
-    """Where evaluations, checkpoints and log points fall; None when the total is unknown."""
-    total, per_epoch = plan.total_steps, plan.steps_per_epoch
+    """The plan's event timeline; None when the total steps or the epoch length are unknown."""
+    shape = run_shape(
+        plan.total_steps, plan.steps_per_epoch, plan.batches_per_epoch, plan.gradient_accumulation
+    )
+    if shape is None:
+        return None
+    intervals = (plan.eval_steps, plan.save_steps, plan.logging_steps)
+    return event_series(config, shape, intervals, version)
+
+
+def run_shape(
+    total: int | None, per_epoch: int | None, batches: int | None, accumulation: int | None
+) -> tuple[int, int, int, int] | None:
+    """(total steps, steps per epoch, batches per epoch, accumulation), what the event timeline
+    is worked out from; None when the run's length is unknown. A trainer that counts its own
+    steps (Axolotl) gives no batch count: its epochs are taken as whole steps."""
     if total is None or not per_epoch:
         return None
-    entered = epochs_entered(config, total, per_epoch) or 0
-    ends = epoch_end_steps(total, per_epoch, entered)
-    evaluations = interval_steps(
-        config.text("eval_strategy"), plan.eval_steps, total, ends, final=version >= Version(5, 4)
-    )
-    checkpoints = interval_steps(
-        config.text("save_strategy"), plan.save_steps, total, ends, final=True
-    )
-    logs = interval_steps(
-        config.text("logging_strategy"), plan.logging_steps, total, ends, final=False
-    )
-    if config.flag("logging_first_step") and config.text("logging_strategy") != "no":
-        logs = tuple(sorted({1, *logs}))
-    return Events(ends, evaluations, checkpoints, logs)
+    steps = accumulation or 1
+    return total, per_epoch, batches or per_epoch * steps, steps

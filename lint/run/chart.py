@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from epochlint.diagnostic import format_value, thousands
-from epochlint.facts.schedule import Events, Scheduler
+from epochlint.facts.schedule import Events, Scheduler, Series
 
 Style = Callable[..., str]
 
@@ -59,10 +59,15 @@ def curve_rows(
     return rows
 
 
-def lane(steps: tuple[int, ...], total: int, mark: str, width: int = WIDTH) -> str:
-    cells = [" "] * width
-    for step in steps:
-        cells[column_of(step, total, width)] = mark
+def lane(steps: Series, total: int, mark: str, width: int = WIDTH) -> str:
+    """One row of marks: a column is marked when any of its steps has the event (asked by
+    arithmetic, so a run of any length draws at once)."""
+    span = max(total, 1)
+    cells = []
+    for column in range(width):
+        low = -(-column * span // width)  # the first step column_of puts in this column
+        high = -(-(column + 1) * span // width) - 1 if column < width - 1 else max(total, 0)
+        cells.append(mark if steps.any_within(low, high) else " ")
     return "".join(cells)
 
 

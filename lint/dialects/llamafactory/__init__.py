@@ -143,8 +143,10 @@ class LlamaFactoryConfig(TrainingConfig):
         if not self.names("dataset"):
             return None
         from epochlint.dialects.llamafactory.data import resolve
+        from epochlint.dialects.llamafactory.preprocess import processors
 
         max_samples = self.number("max_samples")
+        seed = self.number("seed")
         return resolve(
             self.value("dataset"),
             self.value("eval_dataset"),
@@ -154,6 +156,9 @@ class LlamaFactoryConfig(TrainingConfig):
             mix_strategy=self.text("mix_strategy") or "concat",
             interleave_probs=self.value("interleave_probs"),
             streaming=self.flag("streaming"),
+            processors=processors(self.stage, self.flag("predict_with_generate")),
+            val_size=self.number("val_size") or 0.0,
+            seed=int(seed) if seed is not None else 42,
         )
 
     def packs_rows(self) -> bool:

@@ -50,8 +50,13 @@ def resolve(
     mix_strategy: str = "concat",
     interleave_probs: object = None,
     streaming: bool = False,
+    processors: tuple[str, str] | None = None,
+    val_size: float = 0.0,
+    seed: int = 42,
 ) -> Resolution:
-    """Count the training (and eval) rows LLaMA-Factory would load, before any val_size split."""
+    """Count the training (and eval) rows LLaMA-Factory would load, before any val_size split;
+    with the `processors` of the training and eval data, also the rows their preprocessing
+    drops (after the val_size split, made with `seed`)."""
     train_names = split_dataset_names(dataset)
     eval_names = split_dataset_names(eval_dataset)
     problems: list[DatasetProblem] = []
@@ -60,15 +65,22 @@ def resolve(
 
     catalog = _load_catalog(dataset_dir, root, problems)
     resolver = _EntryResolver(catalog, Path(root) / dataset_dir, max_samples, streaming, problems)
-    train = tuple(resolver.resolve_name(name) for name in train_names)
-    evaluation = tuple(resolver.resolve_name(name) for name in eval_names)
+    train_processor, eval_processor = processors or (None, None)
+    train = tuple(resolver.resolve_name(name, train_processor) for name in train_names)
+    evaluation = tuple(resolver.resolve_name(name, eval_processor) for name in eval_names)
 
     train_rows = _merge(train, mix_strategy, interleave_probs, streaming, "dataset", problems)
     eval_rows = _merge(
         evaluation, mix_strategy, interleave_probs, streaming, "eval_dataset", problems
     )
+    dropped = None
+    if processors is not None and not streaming:
+        from epochlint.dialects.llamafactory.preprocess import account
+
+        dropped = account(train, evaluation, mix_strategy, interleave_probs, val_size, seed)
     # The same hub dataset named twice would otherwise be reported twice.
-    return Resolution(train_rows, train, eval_rows, evaluation, tuple(dict.fromkeys(problems)))
+    unique = tuple(dict.fromkeys(problems))
+    return Resolution(train_rows, train, eval_rows, evaluation, unique, dropped)
 
 
 @record(frozen=True)
@@ -153,7 +165,7 @@ class _EntryResolver:
         self.streaming = streaming
         self.problems = problems
 
-    def resolve_name(self, name: str) -> DatasetRows:
+    def resolve_name(self, name: str, processor: str | None = None) -> DatasetRows:
         entries = self.catalog.entries
         if entries is None:
             # The reason (ONLINE, missing or broken dataset_info.json) was reported once already.
@@ -187,9 +199,11 @@ class _EntryResolver:
                 )
             )
             return DatasetRows(name, None, None, source, None, ranking)
-        return self._resolve_file(name, entry, ranking)
+        return self._resolve_file(name, entry, ranking, processor)
 
-    def _resolve_file(self, name: str, entry: dict[str, Any], ranking: bool) -> DatasetRows:
+    def _resolve_file(
+        self, name: str, entry: dict[str, Any], ranking: bool, processor: str | None
+    ) -> DatasetRows:
         file_name = entry.get("file_name")
         if not isinstance(file_name, str) or not file_name:
             self.problems.append(
@@ -206,8 +220,21 @@ class _EntryResolver:
         except RowCountError as err:
             self.problems.append(_unreadable(f"dataset {name!r}: {err}", name))
             return DatasetRows(name, None, None, "file", local_path, ranking)
+        invalid = None
+        if processor is not None:
+            from epochlint.dialects.llamafactory.preprocess import invalid_rows
+
+            invalid = invalid_rows(local_path, entry, processor)
+        num_samples = entry.get("num_samples")
         return DatasetRows(
-            name, self._rows_used(stored_rows, entry), stored_rows, "file", local_path, ranking
+            name,
+            self._rows_used(stored_rows, entry),
+            stored_rows,
+            "file",
+            local_path,
+            ranking,
+            invalid,
+            sampled=isinstance(num_samples, int) and not isinstance(num_samples, bool),
         )
 
     def _rows_used(self, stored_rows: int, entry: dict[str, Any]) -> int:
@@ -288,12 +315,9 @@ def _merge(
         return len(known) * min(known)
     if mix_strategy == "interleave_over":
         return len(known) * max(known)
-    reason = (
-        "interleave_once fails with datasets <= 4.0.0 and its row count depends on the "
-        "datasets version"
-        if mix_strategy == "interleave_once"
-        else f"mix_strategy {mix_strategy!r} is not one epochlint knows"
-    )
+    if mix_strategy == "interleave_once":
+        return None  # loading the data fails: EL510 says so
+    reason = f"mix_strategy {mix_strategy!r} is not one epochlint knows"
     problems.append(_unknown_size(f"{reason}, so {key} size is unknown; {HOW_TO_PROVIDE_N}", None))
     return None
 
