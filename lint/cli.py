@@ -38,6 +38,15 @@ class DefaultToCheck(click.Group):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as error:
+            # click exits 1 (findings) for a closed output; entry.main reports it as a failure
+            from epochlint.entry import OutputClosed
+
+            raise OutputClosed() from error
+
 
 @click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="epochlint")

@@ -168,11 +168,27 @@ def _yaml_error(error: yaml.YAMLError, text: str) -> DocumentError:
     return DocumentError("EL001", message, line, column)
 
 
+_BEING_COUNTED = -1
+
+
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    """Nodes the value would have once aliases are expanded (a shared node counts each time)."""
+    """Nodes the value would have once aliases are expanded (a shared node counts each time).
+
+    A node met again while its own children are counted is inside itself (`a: &a [*a]`, or a
+    merge key `<<: *a` under `&a`): its expansion never ends.
+    """
     cached = memo.get(id(node))
+    if cached == _BEING_COUNTED:
+        raise DocumentError(
+            "EL001",
+            "an alias refers to the value that contains it, so it never ends (OmegaConf "
+            "cannot load it either); remove the recursive alias",
+            node.start_mark.line + 1,
+            node.start_mark.column + 1,
+        )
     if cached is not None:
         return cached
+    memo[id(node)] = _BEING_COUNTED
     total = 1
     if isinstance(node, yaml.SequenceNode):
         for child in node.value:
