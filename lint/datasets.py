@@ -16,6 +16,7 @@ from typing import Any
 
 from epochlint.records import record
 from epochlint.rowcount import RowCountError, count_rows
+from epochlint.safeopen import DATASET_INFO_LIMIT, read_regular_text
 
 __all__ = ["DatasetProblem", "DatasetRows", "Resolution", "resolve"]
 
@@ -127,7 +128,7 @@ def _load_catalog(dataset_dir: str, root: Path, problems: list[DatasetProblem]) 
     info_path = Path(root) / dataset_dir / DATASET_INFO_FILE
     shown = os.path.join(dataset_dir, DATASET_INFO_FILE)
     try:
-        text = info_path.read_text(encoding="utf-8")
+        text = read_regular_text(str(info_path), DATASET_INFO_LIMIT)
     except FileNotFoundError:
         problems.append(
             _unknown_size(
@@ -143,6 +144,13 @@ def _load_catalog(dataset_dir: str, root: Path, problems: list[DatasetProblem]) 
         return _Catalog(None, "unknown")
     try:
         entries = json.loads(text)
+    except RecursionError:
+        problems.append(
+            _unreadable(
+                f"{shown}: nested too deeply to be a dataset catalog; {HOW_TO_PROVIDE_N}", None
+            )
+        )
+        return _Catalog(None, "unknown")
     except json.JSONDecodeError as err:
         problems.append(
             _unreadable(

@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from epochlint.records import field, record
+from epochlint.safeopen import RUN_LOG_LIMIT, read_regular_text
 
 STATE_FILE = "trainer_state.json"
 LLAMAFACTORY_LOG = "trainer_log.jsonl"
@@ -96,10 +99,12 @@ def find_log(path: Path) -> Path:
     In an output folder the final trainer_state.json wins; while a LLaMA-Factory run is still
     going only trainer_log.jsonl is current; otherwise the latest checkpoint's state is.
     """
-    if path.is_file():
-        return path
-    if not path.is_dir():
-        raise RunLogError(f"{path}: no such file or folder")
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        raise RunLogError(f"{path}: {error.strerror or 'cannot read'}") from None
+    if not stat.S_ISDIR(mode):
+        return path  # read_run refuses anything but a regular file
     for name in (STATE_FILE, LLAMAFACTORY_LOG):
         if (path / name).is_file():
             return path / name
@@ -129,27 +134,41 @@ def find_config(log_file: Path) -> Path | None:
 
 def read_run(path: Path) -> RunLog:
     log_file = find_log(path)
+    reader = _read_llamafactory_log if log_file.suffix == ".jsonl" else _read_trainer_state
     try:
-        text = log_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise RunLogError(f"{log_file}: cannot read: {reason}") from None
-    if log_file.suffix == ".jsonl":
-        run = _read_llamafactory_log(text, str(log_file))
-    else:
-        run = _read_trainer_state(text, str(log_file))
+        # The text goes straight to the reader, which lets go of it once it is parsed.
+        run = reader(_read_text(log_file), str(log_file))
+    except RecursionError:
+        raise RunLogError(f"{log_file}: the JSON nests too deeply to be a training log") from None
     found = find_config(log_file)
     run.config_path = str(found) if found else None
     return run
 
 
+def _read_text(log_file: Path) -> str:
+    try:
+        return read_regular_text(str(log_file), RUN_LOG_LIMIT)
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise RunLogError(f"{log_file}: cannot read: {reason}") from None
+
+
 def _without_restarts(points: list[Point]) -> list[Point]:
-    """A resumed run logs again from its checkpoint's step: keep only the latest attempt."""
+    """A resumed run logs again from its checkpoint's step: keep only the latest attempt.
+
+    The abandoned attempt's points are the last ones kept, so they are dropped from the end
+    (linear in the log: a log with many restarts must not cost a scan of everything per restart).
+    """
     kept: list[Point] = []
+    last_train = 0
     for point in points:
-        last_train = max((p.step for p in kept if p.loss is not None), default=0)
-        if point.loss is not None and point.step < last_train:
-            kept = [p for p in kept if p.step < point.step]
+        if point.loss is not None:
+            if point.step < last_train:
+                while kept and kept[-1].step >= point.step:
+                    kept.pop()
+                last_train = point.step
+            else:
+                last_train = max(last_train, point.step)
         kept.append(point)
     return kept
 
@@ -170,20 +189,35 @@ def _loss_point(entry: dict[str, Any], step: int | None, learning_rate_key: str)
     return point if point.loss is not None or point.eval_loss is not None else None
 
 
+class _NoLoss:
+    """A log_history entry already read, with no loss to keep."""
+
+
+_NO_LOSS = _NoLoss()
+
+
 def _read_trainer_state(text: str, path: str) -> RunLog:
+    def compact(entry: dict[str, Any]) -> Any:
+        # Each log_history entry becomes its Point as soon as it is parsed, so a log of
+        # hundreds of thousands of steps never holds all their dicts at once.
+        if "step" in entry and "log_history" not in entry:
+            point = _loss_point(entry, _step(entry.get("step")), "learning_rate")
+            return _NO_LOSS if point is None else point
+        return entry
+
     try:
-        state = json.loads(text)
+        state = json.loads(text, object_hook=compact)
     except json.JSONDecodeError as error:
         raise RunLogError(f"{path}:{error.lineno}:{error.colno}: not JSON: {error.msg}") from None
+    del text
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
         raise RunLogError(f"{path}: no `log_history` list: not a Trainer's {STATE_FILE}")
     points = []
     for index, entry in enumerate(state["log_history"]):
-        if not isinstance(entry, dict):
+        if isinstance(entry, Point):
+            points.append(entry)
+        elif not isinstance(entry, dict | _NoLoss):
             raise RunLogError(f"{path}: log_history[{index}] is not an object")
-        point = _loss_point(entry, _step(entry.get("step")), "learning_rate")
-        if point is not None:
-            points.append(point)
     max_steps = _step(state.get("max_steps"))
     return RunLog(
         path,
@@ -194,17 +228,30 @@ def _read_trainer_state(text: str, path: str) -> RunLog:
     )
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of the text, each with its newline (the last may have none), one at a time:
+    splitting a 50 MB log at once would hold a second copy of it."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
+
+
 def _read_llamafactory_log(text: str, path: str) -> RunLog:
     points = []
     max_steps = None
-    lines = text.split("\n")
-    for number, line in enumerate(lines, start=1):
+    lines = _lines(text)
+    del text
+    number = 0
+    for line in lines:
+        number += 1
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
         except json.JSONDecodeError as error:
-            if number == len(lines):
+            if not line.endswith("\n"):
                 continue  # the line a running trainer is writing right now
             raise RunLogError(f"{path}:{number}:{error.colno}: not JSON: {error.msg}") from None
         if not isinstance(entry, dict):
