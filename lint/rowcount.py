@@ -8,6 +8,8 @@ disk so linting the same config twice does not read the data again.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import os
 import re
@@ -15,6 +17,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from epochlint.safeopen import open_regular
 
 __all__ = ["ALLOWED_FILE_TYPES", "RowCountError", "count_rows"]
 
@@ -386,31 +390,150 @@ def _count_json_array(path: str, stream: IO[bytes], start_offset: int) -> int:
 # --- CSV, text, parquet, arrow -------------------------------------------------------------------
 
 
-def _count_csv(path: str) -> int:
-    import csv
+# A CSV line holding only spaces and tabs is skipped like an empty one (pandas' C tokenizer,
+# which datasets' csv builder reads with, has skip_blank_lines=True); any other byte makes it a row.
+_BLANK_CSV_LINE_END = re.compile(rb"\n[ \t]*(?=\n)")
+_QUOTE_RUN = re.compile(rb'"+')
 
-    # pandas (datasets' csv builder) has no field size limit; the csv module's default 128 KiB
-    # would reject long text fields that train fine.
-    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
-    with open(path, encoding="utf-8", newline="") as stream:
-        reader = csv.reader(stream)
-        try:
-            # pandas skips blank lines (skip_blank_lines=True); the first record is the header.
-            records = sum(1 for record in reader if record)
-        except csv.Error as err:
-            raise RowCountError(f"{path}: line {reader.line_num}: malformed CSV ({err})") from None
-    return max(records - 1, 0)
+
+class _CsvRecordCounter:
+    """Counts CSV records as pandas reads them, fed in chunks, in memory independent of the
+    length of a line or a field.
+
+    Line ends (LF, CRLF and a lone CR, all record terminators) are made LF first. Outside a
+    quoted field the bytes are counted with bytes.count and a regex, like JSON Lines; a quoted
+    field is skipped by its quote runs: inside it an even run is escaped quotes and an odd run
+    ends the field, so only the parity of a run split between chunks is carried.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.records = 0  # terminated records that are not blank lines, the header included
+        self.line = 1  # line of the byte being read, for messages
+        self.line_blank = True  # the record being read has only spaces and tabs so far
+        self.at_field_start = True
+        self.in_quotes = False
+        self.quote_line = 0  # where the open quoted field started
+        # Inside quotes, whether the run of quotes that ended the last chunk is odd so far.
+        self.odd_quote_run: bool | None = None
+        self.carried_cr = b""
+
+    def feed(self, chunk: bytes) -> None:
+        chunk = self.carried_cr + chunk
+        self.carried_cr = b""
+        if chunk.endswith(b"\r"):  # maybe half of a CRLF: decided with the next chunk
+            chunk, self.carried_cr = chunk[:-1], b"\r"
+        self._process(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+
+    def finish(self) -> int:
+        self._process(self.carried_cr.replace(b"\r", b"\n"))
+        if self.in_quotes and not self.odd_quote_run:  # an odd run at the end closes the field
+            raise RowCountError(
+                f"{self.path}: line {self.quote_line}: malformed CSV (a quoted field is not "
+                "closed before the end of the file); pandas and datasets refuse it"
+            )
+        if not self.line_blank:
+            self.records += 1  # the last record, without a line end
+        if not self.records:
+            raise RowCountError(
+                f"{self.path}: no header line (the file is empty or blank); pandas and datasets "
+                "refuse it"
+            )
+        return self.records - 1
+
+    def _process(self, data: bytes) -> None:
+        position = 0
+        while position < len(data):
+            if self.in_quotes:
+                position = self._skip_quoted(data, position)
+                continue
+            quote = self._opening_quote(data, position)
+            self._count_unquoted(data, position, quote)
+            if quote < len(data):
+                self.in_quotes, self.quote_line, self.line_blank = True, self.line, False
+                quote += 1
+            position = quote
+
+    def _opening_quote(self, data: bytes, start: int) -> int:
+        """The next quote that opens a quoted field (len(data) if none); bytes.find, not a
+        regex search, which is ten times slower on long text."""
+        quote = data.find(b'"', start)
+        while quote != -1:
+            before = data[quote - 1 : quote] if quote > start else None
+            if before in (b",", b"\n") or (before is None and self.at_field_start):
+                return quote
+            quote = data.find(b'"', quote + 1)
+        return len(data)
+
+    def _count_unquoted(self, data: bytes, start: int, end: int) -> None:
+        if start == end:
+            return
+        newlines = data.count(b"\n", start, end)
+        if not newlines:
+            self.line_blank = self.line_blank and not data[start:end].strip(b" \t")
+        else:
+            first = data.index(b"\n", start, end)
+            last = data.rindex(b"\n", start, end)
+            blank = int(self.line_blank and not data[start:first].strip(b" \t"))
+            blank += len(_BLANK_CSV_LINE_END.findall(data, first, last + 1))
+            self.records += newlines - blank
+            self.line += newlines
+            self.line_blank = not data[last + 1 : end].strip(b" \t")
+        self.at_field_start = data[end - 1 : end] in (b",", b"\n")
+
+    def _skip_quoted(self, data: bytes, start: int) -> int:
+        if self.odd_quote_run is not None:  # the run of quotes that ended the last chunk goes on
+            leading = len(data) - len(data.lstrip(b'"'))  # start is 0: a chunk's first byte
+            odd = self.odd_quote_run != (leading % 2 == 1)
+            if leading == len(data):
+                self.odd_quote_run = odd
+                return leading
+            self.odd_quote_run = None
+            if odd:
+                self.in_quotes, self.at_field_start = False, False
+                return leading
+            start = leading
+        quote = data.find(b'"', start)
+        found = _QUOTE_RUN.match(data, quote) if quote != -1 else None
+        end = found.end() if found else len(data)
+        self.line += data.count(b"\n", start, end)
+        if found is None:
+            return end
+        odd = (found.end() - found.start()) % 2 == 1
+        if found.end() == len(data):  # the run may go on in the next chunk
+            self.odd_quote_run = odd
+        elif odd:
+            self.in_quotes, self.at_field_start = False, False
+        return end
+
+
+def _count_csv(path: str) -> int:
+    counter = _CsvRecordCounter(path)
+    validate = codecs.getincrementaldecoder("utf-8")()  # pandas reads it as UTF-8
+    with open_regular(path) as stream:
+        for chunk in _read_chunks(stream):
+            validate.decode(chunk)
+            counter.feed(chunk)
+    validate.decode(b"", final=True)
+    return counter.finish()
+
+
+# str.splitlines' line boundaries, without CR: universal-newline reading has made it LF.
+_TEXT_LINE_ENDS = ("\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
 def _count_text(path: str) -> int:
     # datasets' text builder reads in universal-newline text mode, finishes each block at a line
-    # end and splits it with str.splitlines, so every line is a row, empty lines included.
+    # end and splits it with str.splitlines, so every line is a row, empty lines included: the
+    # rows are the line ends, plus a last line that has none. Read in blocks of characters, so
+    # a line of any length costs one block of memory.
     rows = 0
-    with open(path, encoding="utf-8") as stream:
+    last = ""
+    with open_regular(path) as binary, io.TextIOWrapper(binary, encoding="utf-8") as stream:
         while block := stream.read(CHUNK_SIZE):
-            block += stream.readline()
-            rows += len(block.splitlines())
-    return rows
+            rows += sum(map(block.count, _TEXT_LINE_ENDS))
+            last = block[-1]
+    return rows + (1 if last and last not in _TEXT_LINE_ENDS else 0)
 
 
 def _count_with_pyarrow(path: str, builder: str) -> int:
