@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from epochlint.safeopen import open_regular
+from epochlint.safeopen import CACHE_ENTRY_LIMIT, check_regular, open_regular, read_regular
 
 __all__ = ["ALLOWED_FILE_TYPES", "RowCountError", "count_rows"]
 
@@ -36,7 +36,7 @@ EXTENSION_TO_BUILDER: dict[str, str] = {
 ALLOWED_FILE_TYPES = ",".join(EXTENSION_TO_BUILDER)
 
 # Bump when a counting rule changes so counts cached by an older epochlint are not trusted.
-_COUNTER_VERSION = 1
+_COUNTER_VERSION = 2
 
 _JSON_WHITESPACE = b" \t\r\n"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -56,6 +56,7 @@ def count_rows(path: str | os.PathLike[str], *, use_cache: bool = True) -> int:
     file_stat = _stat_or_raise(shown)
     if stat.S_ISDIR(file_stat.st_mode):
         return _count_directory(shown, use_cache)
+    _check_regular(shown, file_stat)
     builder = EXTENSION_TO_BUILDER.get(shown.rsplit(".", 1)[-1])
     if builder is None:
         raise RowCountError(
@@ -67,6 +68,14 @@ def count_rows(path: str | os.PathLike[str], *, use_cache: bool = True) -> int:
 def _stat_or_raise(path: str) -> os.stat_result:
     try:
         return os.stat(path)
+    except OSError as err:
+        raise RowCountError(_describe_os_error(path, err)) from None
+
+
+def _check_regular(path: str, file_stat: os.stat_result) -> None:
+    """A FIFO would block the count forever, a device never end it: only files are read."""
+    try:
+        check_regular(path, file_stat.st_mode)
     except OSError as err:
         raise RowCountError(_describe_os_error(path, err)) from None
 
@@ -96,6 +105,7 @@ def _count_directory(folder: str, use_cache: bool) -> int:
                 f"{entry_path}: is a folder; LLaMA-Factory loads every entry of a dataset folder "
                 "as a file and does not look inside subfolders, so move its files up or out"
             )
+        _check_regular(entry_path, entry_stat)
         builder = EXTENSION_TO_BUILDER.get(name.rsplit(".", 1)[-1])
         if builder is None:
             raise RowCountError(
@@ -154,7 +164,7 @@ def _read_chunks(stream: IO[bytes]) -> Iterator[bytes]:
 def _count_json(path: str) -> int:
     # datasets' json builder tries JSON Lines first and falls back to a whole-file JSON parse, so
     # the extension does not decide the format: the first meaningful byte does.
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         offset = 0
         first_byte = b""
         for chunk in _read_chunks(stream):
@@ -193,6 +203,15 @@ _BLANK_LINE_END = re.compile(rb"\n[ \t\r]*(?=\n)")
 _GREP_FROM_BYTES = 32 << 20
 
 
+_GREP_MEMORY = 64 << 20
+
+
+def _limit_grep_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (_GREP_MEMORY, _GREP_MEMORY))
+
+
 def _count_nonblank_lines_with_grep(path: str) -> int | None:
     """Lines holding a non-whitespace byte, counted by grep in the C locale; None if unusable."""
     # Imported here, not at the top: most runs read a cached count and never need them.
@@ -208,6 +227,9 @@ def _count_nonblank_lines_with_grep(path: str) -> int | None:
             capture_output=True,
             env={**os.environ, "LC_ALL": "C"},  # bytes, not characters: much faster, same result
             check=False,
+            # grep holds a whole line in memory: past this limit it stops with "memory
+            # exhausted" and the chunked count below takes over.
+            preexec_fn=_limit_grep_memory,
         )
     except OSError:
         return None
@@ -275,6 +297,9 @@ _NON_STRUCTURAL_BYTES = bytes(b for b in range(256) if b not in b'"[]{},')
 # An innermost object or array whose values were already dropped: only separators remain inside.
 _INNERMOST_GROUP = re.compile(rb"\{,*\}|\[,*\]")
 _CLOSER_TO_OPENER = {ord("]"): ord("["), ord("}"): ord("{")}
+_OPEN_BRACKET, _OPEN_BRACE = ord("["), ord("{")
+# ujson, which datasets parses a JSON array file with, refuses more levels than this.
+MAX_JSON_DEPTH = 1024
 
 
 class _ArrayElementCounter:
@@ -332,11 +357,7 @@ class _ArrayElementCounter:
             if outside:
                 raise self._error(f"unexpected data after the closing ']' near byte {data_offset}")
             return
-        groups = self.open_groups + outside
-        while True:
-            groups, collapsed = _INNERMOST_GROUP.subn(b"", groups)
-            if not collapsed:
-                break
+        groups = self._collapse(self.open_groups + outside, data_offset)
         remainder = groups.lstrip(b",")
         self.separators += len(groups) - len(remainder)
         if not remainder:
@@ -353,6 +374,54 @@ class _ArrayElementCounter:
             self.open_groups = b""
         else:
             raise self._mismatch_error(data_offset)
+
+    def _collapse(self, groups: bytes, data_offset: int) -> bytes:
+        """`groups` with every closed group removed, in time linear in its length.
+
+        Removing innermost groups with a regex, pass after pass, is fast while each pass
+        removes much (rows of flat objects go in two or three passes), but takes one pass per
+        level of nesting. So the regex runs only while each pass shrinks the text by a quarter
+        (a bounded number of passes), and the rest is done by one scan with a stack, which also
+        finds the nesting depth. That scan also decides whenever the passes cannot prove the
+        depth is under the limit.
+        """
+        original, passes = groups, 0
+        while groups:
+            shorter, collapsed = _INNERMOST_GROUP.subn(b"", groups)
+            if not collapsed:
+                # Every byte left is an opener still open or a separator, and a removed group
+                # lay at most `passes` levels below one: a bound on the depth.
+                if passes + groups.count(b"[") + groups.count(b"{") < MAX_JSON_DEPTH:
+                    return groups
+                break
+            passes += 1
+            slow = (len(groups) - len(shorter)) * 4 < len(groups)
+            groups = shorter
+            if slow:
+                break
+        else:
+            return groups
+        return self._collapse_by_scanning(original, data_offset)
+
+    def _collapse_by_scanning(self, groups: bytes, data_offset: int) -> bytes:
+        kept = bytearray()
+        openers: list[int] = []  # where in `kept` the groups still open start
+        for byte in groups:
+            if byte == _OPEN_BRACKET or byte == _OPEN_BRACE:
+                openers.append(len(kept))
+                if len(openers) >= MAX_JSON_DEPTH:  # the top-level array is a level too
+                    raise self._error(
+                        f"more than {MAX_JSON_DEPTH:,} levels of nesting in the bytes from "
+                        f"{data_offset} to {self.offset}; datasets' JSON reader (ujson) stops "
+                        "with `Reached object decoding depth limit`"
+                    )
+            elif byte in _CLOSER_TO_OPENER:
+                if openers and kept[openers[-1]] == _CLOSER_TO_OPENER[byte]:
+                    del kept[openers.pop() :]
+                    continue
+                openers.clear()  # an unmatched closer: no group before it can close any more
+            kept.append(byte)
+        return bytes(kept)
 
     def _mismatch_error(self, data_offset: int) -> RowCountError:
         return self._error(f"unbalanced brackets in the bytes from {data_offset} to {self.offset}")
@@ -599,7 +668,7 @@ def _fingerprint(absolute_path: str, file_stat: os.stat_result) -> dict[str, obj
 
 def _cache_get(absolute_path: str, file_stat: os.stat_result) -> int | None:
     try:
-        entry = json.loads(_cache_file(absolute_path).read_text(encoding="utf-8"))
+        entry = json.loads(read_regular(str(_cache_file(absolute_path)), CACHE_ENTRY_LIMIT))
     except (OSError, ValueError, RuntimeError):
         return None
     if not isinstance(entry, dict):
