@@ -241,10 +241,15 @@ class _EntryResolver:
             self.problems.append(_unreadable(f"dataset {name!r}: {err}", name))
             return DatasetRows(name, None, None, "file", local_path, ranking)
         return DatasetRows(
-            name, self._rows_used(stored_rows, entry), stored_rows, "file", local_path, ranking
+            name,
+            self._rows_used(name, stored_rows, entry),
+            stored_rows,
+            "file",
+            local_path,
+            ranking,
         )
 
-    def _rows_used(self, stored_rows: int, entry: dict[str, Any]) -> int:
+    def _rows_used(self, name: str, stored_rows: int, entry: dict[str, Any]) -> int | None:
         rows = stored_rows
         num_samples = entry.get("num_samples")
         # LLaMA-Factory resamples to exactly num_samples rows (with replacement when larger), but
@@ -254,9 +259,20 @@ class _EntryResolver:
             and not isinstance(num_samples, bool)
             and not self.streaming
         ):
+            if num_samples < 0:
+                self.problems.append(
+                    _unreadable(
+                        f"dataset {name!r}: num_samples {num_samples:,} in {DATASET_INFO_FILE}: "
+                        "LLaMA-Factory resamples to exactly num_samples rows, which cannot be "
+                        "negative",
+                        name,
+                    )
+                )
+                return None
             rows = num_samples
         if self.max_samples is not None:
-            rows = min(self.max_samples, rows)
+            # select(range(min(max_samples, rows))): a negative max_samples keeps none (EL410)
+            rows = max(min(self.max_samples, rows), 0)
         return rows
 
     def _undefined(self, name: str, known_names: list[str]) -> DatasetProblem:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from functools import cache
 from typing import Any
 
@@ -169,6 +170,17 @@ def _yaml_error(error: yaml.YAMLError, text: str) -> DocumentError:
 
 
 _BEING_COUNTED = -1
+
+
+def _value_error(key: str, error: Exception) -> str:
+    if isinstance(error, ValueError) and "integer string conversion" in str(error):
+        # Python's own guard against slow int parsing: yaml.safe_load (and so LLaMA-Factory's
+        # loader) raises it too. Its message names a Python setting, not the file's problem.
+        return (
+            f"`{key}`: an integer of more than {sys.get_int_max_str_digits():,} digits; "
+            "Python's YAML loaders refuse to read it"
+        )
+    return f"`{key}`: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
@@ -510,7 +522,7 @@ def _build(
         try:
             value = _construct(yaml_loader, value_node, plain)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
-            problems.append(ReadProblem("EL001", f"`{key}`: {error}", Span.of(value_node)))
+            problems.append(ReadProblem("EL001", _value_error(key, error), Span.of(value_node)))
             continue
         entries[key] = Entry(key, value, key_span, Span.of(value_node), value_node, merged)
     if comments is None:

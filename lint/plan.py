@@ -138,7 +138,10 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
             shown_epochs = total / steps_per_epoch if steps_per_epoch else None
         else:
             if epochs is not None and steps_per_epoch is not None:
-                total = math.ceil(epochs * steps_per_epoch)
+                product = epochs * steps_per_epoch
+                # Past a float's range transformers' own math.ceil raises OverflowError (EL410);
+                # negative epochs train no step.
+                total = max(math.ceil(product), 0) if math.isfinite(product) else None
             shown_epochs = epochs
         warmup = warmup_steps(config, total, version)
         logging = resolve_interval(config.number("logging_steps"), total)
