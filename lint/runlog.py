@@ -77,7 +77,10 @@ def as_number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int past the largest float
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         try:
             return float(value)
@@ -86,9 +89,14 @@ def as_number(value: Any) -> float | None:
     return None
 
 
+# Steps are counted exactly up to here in a float, and no run logs more.
+MAX_STEP = 2**53
+
+
 def _step(value: Any) -> int | None:
+    """A logged step count; None for what no Trainer writes (negative, fractional, huge)."""
     number = as_number(value)
-    if number is None or not math.isfinite(number):
+    if number is None or not 0 <= number < MAX_STEP:
         return None
     return int(number)
 
@@ -153,6 +161,15 @@ def _read_text(log_file: Path) -> str:
         raise RunLogError(f"{log_file}: cannot read: {reason}") from None
 
 
+def _not_json(path: str, line: int | None, error: ValueError) -> RunLogError:
+    """One line for a log that json cannot read; `line` for a JSON Lines file's line."""
+    if isinstance(error, json.JSONDecodeError):
+        return RunLogError(f"{path}:{line or error.lineno}:{error.colno}: not JSON: {error.msg}")
+    # json refuses an integer of more than 4,300 digits (Python's int-to-str limit)
+    where = f"{path}:{line}" if line else path
+    return RunLogError(f"{where}: cannot be read: {str(error).split(';')[0]}")
+
+
 def _without_restarts(points: list[Point]) -> list[Point]:
     """A resumed run logs again from its checkpoint's step: keep only the latest attempt.
 
@@ -207,8 +224,8 @@ def _read_trainer_state(text: str, path: str) -> RunLog:
 
     try:
         state = json.loads(text, object_hook=compact)
-    except json.JSONDecodeError as error:
-        raise RunLogError(f"{path}:{error.lineno}:{error.colno}: not JSON: {error.msg}") from None
+    except ValueError as error:
+        raise _not_json(path, None, error) from None
     del text
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
         raise RunLogError(f"{path}: no `log_history` list: not a Trainer's {STATE_FILE}")
@@ -250,10 +267,10 @@ def _read_llamafactory_log(text: str, path: str) -> RunLog:
             continue
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError as error:
+        except ValueError as error:
             if not line.endswith("\n"):
                 continue  # the line a running trainer is writing right now
-            raise RunLogError(f"{path}:{number}:{error.colno}: not JSON: {error.msg}") from None
+            raise _not_json(path, number, error) from None
         if not isinstance(entry, dict):
             raise RunLogError(f"{path}:{number}: not a JSON object")
         max_steps = _step(entry.get("total_steps")) or max_steps
