@@ -99,7 +99,7 @@ def read_file(path: str) -> Source:
             raise UnreadablePath(
                 "is a directory; give YAML files, or a folder's files with a glob"
             ) from None
-        raise UnreadablePath(error.strerror) from None
+        raise UnreadablePath(error.strerror or error.kind) from None
     except OSError as error:
         raise UnreadablePath(error.strerror or str(error)) from None
     return decode(data, path, real_path=path)
