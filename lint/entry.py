@@ -57,7 +57,7 @@ def _flush_or_report() -> None:
     """Flush the report before exiting, so a write that fails is reported like any other."""
     try:
         sys.stdout.flush()
-    except Exception as error:  # noqa: BLE001 - turned into the one-line report
+    except Exception as error:
         _report_failure(error)
         sys.exit(EXIT_FAILURE)
 
@@ -79,7 +79,7 @@ def _report_failure(error: BaseException) -> None:
     try:
         sys.stderr.write(f"epochlint: error: {message}\n")
         sys.stderr.flush()
-    except Exception:  # noqa: BLE001,S110 - standard error is gone too: the status still says it
+    except Exception:  # standard error is gone too: the exit status still says it
         pass
 
 
@@ -91,7 +91,7 @@ def _silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
+    sys.stdout = open(os.devnull, "w")  # lives until exit
 
 
 def _plain_paths(arguments: list[str]) -> bool:
