@@ -107,8 +107,8 @@ def read_file(path: str) -> Source:
 
 def _too_large(size: int) -> SourceError:
     limit = f"{MAX_CONFIG_BYTES / 1e6:g} MB"
-    # A device or a pipe reports no size: it is only known to be over the limit.
-    shown = f"{size / 1e6:,.1f} MB" if size > MAX_CONFIG_BYTES else f"over {limit}"
+    # Standard input is read one byte past the limit: it is only known to be over it.
+    shown = f"{size / 1e6:,.1f} MB" if size > MAX_CONFIG_BYTES + 1 else f"over {limit}"
     return SourceError(
         f"the file is {shown}, far larger than a training config: epochlint does not parse "
         f"files over {limit}"

@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 from test_hostile import CPU_SECONDS, EPOCHLINT, _limits
@@ -56,7 +57,11 @@ class Done:
 
 
 def run_bounded(
-    command: list[str], cwd: Path, stdout: int | None = None, close_stdout: bool = False
+    command: list[str],
+    cwd: Path,
+    stdout: int | None = None,
+    close_stdout: bool = False,
+    stdin: IO[bytes] | None = None,
 ) -> Done:
     """Run `command` under test_hostile's limits; its time and peak memory, no traceback."""
     environment = {key: value for key, value in os.environ.items() if key != "GITHUB_ACTIONS"}
@@ -74,7 +79,7 @@ def run_bounded(
             env=environment,
             stdout=out if stdout is None else stdout,
             stderr=err,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
             preexec_fn=_limits,
         )
         if close_stdout:
@@ -264,6 +269,13 @@ def test_a_device_as_dataset_is_refused_unread(tmp_path: Path) -> None:
     (tmp_path / "data" / "rows.txt").symlink_to("/dev/zero")  # endless
     (tmp_path / "data" / "dataset_info.json").write_text('{"rows": {"file_name": "rows.txt"}}')
     one_finding(check(tmp_path), "EL503", "data/rows.txt: cannot read (a character device")
+
+
+def test_endless_standard_input_is_read_to_the_limit_only(tmp_path: Path) -> None:
+    with open("/dev/zero", "rb") as endless:
+        done = run_bounded([EPOCHLINT, "--format", "concise", "-"], tmp_path, stdin=endless)
+    assert done.returncode == 1
+    assert done.stdout.startswith("<stdin>:1:1: EL001 the file is over 2 MB, far larger than")
 
 
 def test_a_cache_entry_that_is_not_a_small_file_is_ignored(tmp_path: Path) -> None:
