@@ -88,12 +88,17 @@ def warmup_steps(config: TrainingConfig, total: int | None, version: Version) ->
             steps = ratio  # 5.x copies warmup_ratio over warmup_steps
         if steps >= 1:
             return int(steps)
-        return math.ceil(total * steps) if total is not None else None
+        return _ceil(total * steps) if total is not None else None
     if steps > 0:
         return int(steps)
     if total is None:
         return None
-    return math.ceil(total * (ratio or 0.0))
+    return _ceil(total * (ratio or 0.0))
+
+
+def _ceil(value: float) -> int | None:
+    """math.ceil, or None past the largest float (a ratio of 1e308: EL410 reports it)."""
+    return math.ceil(value) if math.isfinite(value) else None
 
 
 def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Version) -> Plan:

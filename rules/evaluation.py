@@ -637,6 +637,8 @@ def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
         fits = "number" in config.dialect.types(config.key(name))
         if isinstance(value, float) and not math.isfinite(value) and fits and config.has(name):
             yield name, "an infinite or NaN value cannot schedule a run", Severity.ERROR
+        elif is_number(value) and config.has(name) and config.number(name) is None:
+            yield name, "a number past the largest float cannot schedule a run", Severity.ERROR
     ratio = config.number("warmup_ratio")
     if ratio is not None and config.has("warmup_ratio") and not 0 <= ratio <= 1:
         if version.major < 5:

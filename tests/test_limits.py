@@ -497,6 +497,25 @@ def test_a_20_digit_max_steps_is_planned(tmp_path: Path) -> None:
     assert done.returncode == 0
 
 
+@pytest.mark.parametrize("key", ["num_train_epochs", "eval_steps", "warmup_steps", "val_size"])
+def test_an_integer_past_the_largest_float_is_el410(tmp_path: Path, key: str) -> None:
+    _training_folder(tmp_path)
+    config = CONFIG.replace("epochs: 3", "epochs: 1") + f"{key}: 1{'0' * 400}\n"
+    config = config.replace("num_train_epochs: 1\n", "") if key == "num_train_epochs" else config
+    (tmp_path / "train.yaml").write_text(config + "eval_strategy: steps\n")
+    for command in (["check"], ["plan"], ["recommend"], ["check", "--diff"]):
+        done = run_bounded([EPOCHLINT, *command, "train.yaml"], tmp_path)
+        assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr
+    one_finding(check(tmp_path), "EL410", "a number past the largest float cannot schedule")
+
+
+def test_more_rows_than_a_schedule_can_count_are_unknown(tmp_path: Path) -> None:
+    _training_folder(tmp_path)
+    (tmp_path / "train.yaml").write_text(f"# epochlint: dataset-size=1{'0' * 400}\n" + CONFIG)
+    done = run_bounded([EPOCHLINT, "plan", "train.yaml"], tmp_path)
+    assert "rows             unknown: 1e+400 rows (comment) is more than the 1e+100" in done.stdout
+
+
 def test_an_integer_past_4300_digits_is_el001(tmp_path: Path) -> None:
     _training_folder(tmp_path)
     (tmp_path / "train.yaml").write_text(CONFIG.replace("epochs: 3", "epochs: " + "9" * 5000))
