@@ -17,15 +17,15 @@ from typing import Any
 
 import yaml
 
+from epochlint import dialects
 from epochlint.diagnostic import Severity
+from epochlint.reading.safeopen import read_regular_text
+from epochlint.reading.source import MAX_CONFIG_BYTES
 from epochlint.records import field, record, replace
 from epochlint.rules import all_rules
-from epochlint.safeopen import read_regular_text
-from epochlint.settings import Settings, SettingsError, guidelines_with
-from epochlint.source import MAX_CONFIG_BYTES
+from epochlint.settings import COMMAND_LINE, Settings, SettingsError, guidelines_with
 from epochlint.versions import Version
 
-COMMAND_LINE = "command line"
 CONFIG_NAMES = (".epochlint.yaml", ".epochlint.yml", "pyproject.toml")
 KEYS = (
     "select",
@@ -41,7 +41,6 @@ KEYS = (
     "root",
     "dialect",
 )
-DIALECTS = ("llamafactory", "axolotl", "hf")
 
 
 class ConfigError(SettingsError):
@@ -52,7 +51,7 @@ class ConfigError(SettingsError):
 class Options:
     """What one layer (a configuration file, or the command line) sets; empty means unset."""
 
-    origin: str  # how messages and the plan name this layer: a file name, or "command line"
+    origin: str  # how messages and the plan name this layer: a file name, or COMMAND_LINE
     folder: Path  # where the layer's relative paths and globs start
     select: frozenset[str] | None = None
     extend_select: frozenset[str] = frozenset()
@@ -435,8 +434,8 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
                 raise ConfigError(f"{where}: expected a folder path")
             values[key] = folder / value
         elif key == "dialect":
-            if value not in DIALECTS:
-                raise ConfigError(f"{where}: expected one of {', '.join(DIALECTS)}")
+            if value not in dialects.names():
+                raise ConfigError(f"{where}: expected one of {', '.join(dialects.names())}")
             values[key] = value
     return Options(
         origin=path.name,

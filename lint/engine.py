@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import gc
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from epochlint.context import Context
-from epochlint.diagnostic import Diagnostic, Severity, thousands
-from epochlint.dialects import detect
-from epochlint.directives import Directive, parse_directives, positive_count
-from epochlint.document import Document, DocumentError, Span, parse, reread
-from epochlint.plan import Plan, Rows, build_plan
-from epochlint.records import field, record, replace
-from epochlint.rules import Finding, Rule, all_rules, get_rule
-from epochlint.settings import Settings, SettingsError
-from epochlint.source import (
+from epochlint.diagnostic import Diagnostic, Severity
+from epochlint.dialects import default, detect
+from epochlint.dialects.base import TrainingConfig
+from epochlint.facts.context import Context
+from epochlint.facts.dataset import Rows, dataset_rows, from_command_line
+from epochlint.facts.schedule import Plan, build_plan
+from epochlint.reading.directives import Directive, parse_directives, positive_count
+from epochlint.reading.document import Document, DocumentError, Span, parse, reread
+from epochlint.reading.source import (
     MAX_CONFIG_BYTES,
     Source,
     SourceError,
@@ -24,17 +22,17 @@ from epochlint.source import (
     decode,
     read_file,
 )
+from epochlint.records import field, record, replace
+from epochlint.rules import Finding, Rule, all_rules, get_rule
+from epochlint.settings import Settings, SettingsError
 from epochlint.suppress import read_suppressions, suppress, unused_suppressions
-from epochlint.training import TrainingConfig, llamafactory
 
 if TYPE_CHECKING:
-    from epochlint.datasets import Resolution
+    from epochlint.facts.dataset import Resolution
 
 
 # Exit statuses: no error or warning; at least one; epochlint could not do its job.
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
-# The name findings on `key=value` overrides are reported under, as if it were a file.
-COMMAND_LINE = "<command line>"
 # Files checked between two collections of the cyclic garbage collector (see check_files).
 FILES_PER_COLLECTION = 100
 
@@ -153,7 +151,7 @@ def undecodable(path: str, error: SourceError, settings: Settings) -> FileResult
 def check_source(source: Source, settings: Settings) -> FileResult:
     result = FileResult(source.path, source=source)
     try:
-        document = parse(source, llamafactory().loader)
+        document = parse(source, default().loader)
     except DocumentError as error:
         if settings.enabled(error.code):
             result.diagnostics.append(
@@ -198,12 +196,6 @@ def check_source(source: Source, settings: Settings) -> FileResult:
     return result
 
 
-def from_command_line(source: str | None) -> bool:
-    """A value given as an option: it wins over the config's own comments, which in turn win
-    over defaults and configuration files (those name their file as the source)."""
-    return source is None or source.startswith("--")
-
-
 def _reading_problems(document: Document, settings: Settings) -> list[Diagnostic]:
     found = []
     for problem in document.problems:
@@ -220,53 +212,6 @@ def _with_directives(settings: Settings, directives: list[Directive]) -> Setting
             if count is not None:
                 settings = replace(settings, world_size=count, world_size_source="comment")
     return settings
-
-
-# Past this many rows the schedule's float arithmetic (epochs, fractions of the run) would
-# overflow; no dataset comes near it.
-MAX_ROWS = 10**100
-
-
-def dataset_rows(
-    config: TrainingConfig, directives: list[Directive], settings: Settings
-) -> tuple[Rows, Resolution | None]:
-    """N as stored, by precedence: --dataset-size, a dataset-size comment, the configuration
-    file's dataset-sizes, dataset_info.json."""
-    rows, resolution = _dataset_rows(config, directives, settings)
-    if rows.stored is not None and rows.stored > MAX_ROWS:
-        note = (
-            f"{thousands(rows.stored)} rows ({rows.source}) is more than the "
-            f"{thousands(MAX_ROWS)} epochlint computes a schedule for"
-        )
-        return Rows(None, None, rows.per_dataset, note), resolution
-    return rows, resolution
-
-
-def _dataset_rows(
-    config: TrainingConfig, directives: list[Directive], settings: Settings
-) -> tuple[Rows, Resolution | None]:
-    given = settings.dataset_size
-    if given is not None and from_command_line(settings.dataset_size_source):
-        return Rows(given, settings.dataset_size_source or "--dataset-size"), None
-    for directive in directives:
-        if directive.name == "dataset-size":
-            count = positive_count(directive)
-            if count is not None:
-                return Rows(count, "comment"), None
-    if given is not None:
-        return Rows(given, settings.dataset_size_source), None
-    resolution = config.resolve_datasets(settings.root or Path.cwd())
-    if resolution is None:
-        return Rows(None, None), None
-    per_dataset = tuple((item.name, item.rows) for item in resolution.datasets)
-    if resolution.rows is not None and config.packs_rows():
-        note = (
-            f"{thousands(resolution.rows)} documents are packed into "
-            f"`{config.key('cutoff_len')}` blocks, so the training rows depend on token counts"
-        )
-        return Rows(None, None, per_dataset, note), resolution
-    source = config.rows_source if resolution.rows is not None else None
-    return Rows(resolution.rows, source, per_dataset), resolution
 
 
 def exit_code(results: list[FileResult]) -> int:

@@ -4,18 +4,16 @@ A pre-commit hook runs `epochlint check a.yaml b.yaml` on every commit, so that 
 faster than the YAML linter next to it. The click CLI (`epochlint.cli`) costs about 40 ms to
 import, with click itself and every command's module, before one file is read. A run that is
 nothing but YAML paths, with the default options or `--quiet` (how a hook or a script checks a
-whole folder), is therefore done here, the way `check` does it; anything else (another option,
-stdin, a subcommand, colour) goes to the click CLI.
+whole folder), therefore calls the check run (`commands/checking.py`) directly, with the options
+`check` would have given it; anything else (another option, stdin, a subcommand) goes to the
+click CLI.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 
-# What `check` does with colour off: click.echo strips ANSI sequences coming from the configs.
-ANSI_SEQUENCE = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")
 EXIT_FAILURE = 2
 QUIET = ("--quiet", "-q")
 
@@ -45,12 +43,14 @@ def _run(arguments: list[str]) -> int:
     paths = arguments[1:] if arguments[:1] == ["check"] else arguments
     quiet = any(argument in QUIET for argument in paths)
     paths = [argument for argument in paths if argument not in QUIET]
-    if not _plain_paths(paths) or _wants_colour() or os.environ.get("GITHUB_ACTIONS") == "true":
+    if not _plain_paths(paths):
         from epochlint.cli import main as cli
 
         cli.main(arguments, prog_name="epochlint")
         return 0  # click exits with the command's status; this is never reached
-    return _check(paths, quiet)
+    from epochlint.commands.checking import CheckRun, run_check
+
+    return run_check(CheckRun(paths=tuple(paths), quiet=quiet))
 
 
 def _flush_or_report() -> None:
@@ -102,47 +102,3 @@ def _plain_paths(arguments: list[str]) -> bool:
         and "=" not in argument
         for argument in arguments
     )
-
-
-def _wants_colour() -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
-
-
-def _check(paths: list[str], quiet: bool) -> int:
-    from pathlib import Path
-
-    from epochlint.configfile import COMMAND_LINE, Configurations, Options
-    from epochlint.engine import check_files, exit_code
-    from epochlint.formats import text
-    from epochlint.settings import SettingsError
-
-    command_line = Options(
-        origin=COMMAND_LINE,
-        folder=Path.cwd(),
-        select=None,
-        extend_select=frozenset(),
-        ignore=frozenset(),
-        num_gpus=None,
-        dataset_size=None,
-        transformers=None,
-        root=None,
-    )
-    try:
-        configurations = Configurations(command_line, None, False)
-        checked = [path for path in paths if not configurations.excluded(path)]
-        per_path = [(path, configurations.settings_for(path)) for path in checked]
-    except SettingsError as error:
-        sys.stderr.write(f"epochlint: error: {error}\n")
-        return EXIT_FAILURE
-    results = check_files(per_path)
-    if quiet:  # the findings alone, as `check --quiet` prints them
-        report = "".join(
-            line + "\n" for result in results for line in text.render_file(result, text.plain)
-        )
-    else:
-        report = text.render(results, text.plain, None)
-    sys.stdout.write(ANSI_SEQUENCE.sub("", report))
-    sys.stdout.flush()
-    return exit_code(results)

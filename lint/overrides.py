@@ -22,12 +22,14 @@ from typing import Any
 import yaml
 
 from epochlint.diagnostic import Diagnostic
-from epochlint.document import Document, DocumentError, OmegaConfLoader, parse
-from epochlint.engine import COMMAND_LINE, FileResult, check_source
+from epochlint.dialects import default
+from epochlint.engine import FileResult, check_source
+from epochlint.fix.edit import EditError, apply_edits
+from epochlint.fix.planner import placed_edit
+from epochlint.reading.document import Document, DocumentError, OmegaConfLoader, parse
+from epochlint.reading.source import Source
 from epochlint.records import record, replace
-from epochlint.settings import Settings
-from epochlint.source import Source
-from epochlint.yamledit import EditError, KeyEdit, apply_edits
+from epochlint.settings import COMMAND_LINE, Settings
 
 
 class OverrideError(Exception):
@@ -136,7 +138,7 @@ def apply_overrides(text: str, data: dict[str, Any], overrides: list[Override]) 
     merged = merged_values(data, overrides)
     tops = list(dict.fromkeys(override.top for override in overrides))
     try:
-        return apply_edits(text, [KeyEdit("set", top, merged[top]) for top in tops])
+        return apply_edits(text, [placed_edit(default(), "set", top, merged[top]) for top in tops])
     except EditError as error:
         raise OverrideError(
             f"cannot apply {' '.join(o.text for o in overrides)}: {error}"
@@ -223,7 +225,7 @@ def check_path_with_overrides(
 ) -> list[FileResult]:
     """`epochlint check cfg.yaml key=value ...`: an unreadable file or a bad override is a
     failure of the file's result, as for any path."""
-    from epochlint.source import SourceError, UnreadablePath, read_file
+    from epochlint.reading.source import SourceError, UnreadablePath, read_file
 
     try:
         source = read_file(path)

@@ -1,11 +1,12 @@
-"""A training schedule chosen from the guideline tables and the seed's presets (GUIDELINES §2, §5).
+"""A training schedule chosen from the guideline tables and the seed's presets (README "Writing a
+good config: recommend").
 
 The presets are the seed's "situational settings"; the guideline tables are what `check` enforces.
 Where they disagree (first-time's 3 epochs on LoRA below 1,000 rows, which wants 5-8; fast's
 500 steps on 300 rows, which is dozens of epochs) the tables win, because a recommended block must
 lint clean, and the comment on that line says what was changed and why. Every number is worked
-out with the same arithmetic as `plan.build_plan`, so the comments quote the steps the run will
-really make.
+out with facts/schedule.py and facts/guidelines.py, the modules `check` reads, so the comments
+quote the steps the run will really make.
 """
 
 from __future__ import annotations
@@ -14,13 +15,20 @@ import math
 from typing import Any
 
 from epochlint.diagnostic import format_value, thousands
-from epochlint.plan import split_validation
+from epochlint.facts.guidelines import (
+    METHOD_NAMES,
+    epoch_range,
+    learning_rate_band,
+    method_row,
+    range_text,
+    tier_of,
+)
+from epochlint.facts.schedule import split_validation, steps_per_epoch, warmup_count
 from epochlint.records import record
 from epochlint.versions import Version
 
 PRESETS = ("first-time", "fast", "production", "research")
 METHODS = ("lora", "qlora", "full")
-METHOD_NAMES = {"lora": "LoRA", "qlora": "QLoRA", "full": "full fine-tuning"}
 # LLaMA-Factory's key order and `###` blocks, so a printed block reads like its examples.
 SECTIONS = ("method", "dataset", "train", "output", "eval")
 # transformers 5.15 removed warmup_ratio; from 5.0 a warmup_steps below 1 is the same fraction.
@@ -88,35 +96,12 @@ class Request:
     eval_dataset: bool = False  # the config evaluates on a separate dataset, not a split
 
 
-def tier_of(rows: int, guidelines: dict[str, Any]) -> str:
-    tiers = guidelines["dataset_tiers"]
-    if rows < tiers["small_below"]:
-        return "small"
-    if rows > tiers["large_above"]:
-        return "large"
-    return "medium"
-
-
-def method_row(method: str) -> str:
-    return method if method in ("qlora", "full") else "lora"
-
-
 def plural(count: int, word: str) -> str:
     return f"{thousands(count)} {word}{'' if count == 1 else 's'}"
 
 
-def span(low: float, high: float) -> str:
-    return f"{format_value(low).removesuffix('.0')}-{format_value(high).removesuffix('.0')}"
-
-
 def whole(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
-
-
-def steps_per_epoch(train_rows: int, per_device: int, accumulation: int, world: int) -> int:
-    """GUIDELINES §1: ceil(ceil(N / (batch x GPUs)) / accumulation), at least 1."""
-    batches = math.ceil(train_rows / (per_device * world))
-    return max(math.ceil(batches / accumulation), 1)
 
 
 def interval(preferred: int, total: int, wanted: int) -> int:
@@ -126,32 +111,48 @@ def interval(preferred: int, total: int, wanted: int) -> int:
     return max(1, total // wanted)
 
 
-def recommend(request: Request) -> Recommendation:
-    preset = PRESET_SETTINGS[request.preset]
-    guidelines = request.guidelines
-    row = method_row(request.method)
-    name = METHOD_NAMES.get(request.method, request.method)
-    world = request.world_size
-    notes: list[str] = []
+@record(frozen=True)
+class Schedule:
+    """The run the block describes: rows, batch, length, and whether it evaluates."""
 
-    used_rows = request.dataset_rows
-    if preset.max_samples is not None and used_rows > preset.max_samples:
-        used_rows = preset.max_samples
-        notes.append(
-            f"max_samples keeps {thousands(used_rows)} of the {thousands(request.dataset_rows)} "
-            "rows; the schedule below is for those"
-        )
+    train_rows: int
+    eval_rows: int
+    per_device: int
+    accumulation: int
+    steps_per_epoch: int
+    tier: str
+    epochs: float
+    total: int
+    length_why: str
+    evaluate: bool
+    batch_note: str
 
-    def shape(evaluate: bool, per_device: int, accumulation: int) -> tuple[int, int, int, str]:
+
+class _Chooser:
+    """Works out the schedule of one request: the preset, kept inside the guideline tables."""
+
+    def __init__(self, request: Request, used_rows: int) -> None:
+        self.request = request
+        self.preset = PRESET_SETTINGS[request.preset]
+        self.guidelines = request.guidelines
+        self.name = METHOD_NAMES.get(request.method, request.method)
+        self.used_rows = used_rows
+
+    def shape(
+        self, evaluate: bool, per_device: int, accumulation: int
+    ) -> tuple[int, int, int, str]:
+        """(train rows, eval rows, steps per epoch, tier) for a batch and an evaluation choice."""
+        request = self.request
         held_out = evaluate and not request.eval_dataset
-        train_rows, eval_rows = split_validation(used_rows, VAL_SIZE if held_out else 0.0)
-        per_epoch = steps_per_epoch(train_rows, per_device, accumulation, world)
-        return train_rows, eval_rows, per_epoch, tier_of(train_rows, guidelines)
+        train_rows, eval_rows = split_validation(self.used_rows, VAL_SIZE if held_out else 0.0)
+        per_epoch = steps_per_epoch(train_rows, per_device, accumulation, request.world_size)
+        return train_rows, eval_rows, per_epoch, tier_of(train_rows, self.guidelines)
 
-    def length(per_epoch: int, tier: str) -> tuple[float, int, str]:
+    def length(self, per_epoch: int, tier: str) -> tuple[float, int, str]:
         """(epochs, total steps, why) for the preset, kept inside the guideline range."""
-        low, high = (float(edge) for edge in guidelines["epochs"][row][tier])
-        where = f"{name} on {{rows}} training rows ({tier}): {span(low, high)} epochs"
+        preset, request = self.preset, self.request
+        low, high = epoch_range(self.guidelines, request.method, tier)
+        where = f"{self.name} on {{rows}} training rows ({tier}): {range_text(low, high)} epochs"
         if preset.epochs is not None:
             epochs = min(max(preset.epochs, low), high)
             why = where
@@ -179,125 +180,197 @@ def recommend(request: Request) -> Recommendation:
             )
         return implied, steps, why
 
-    evaluate = preset.evaluation != "when-needed"
-    per_device, accumulation = preset.per_device, preset.accumulation
-    batch_note = ""
-    for _ in range(2):  # "when-needed" evaluation is decided once the length is known
-        train_rows, eval_rows, per_epoch, tier = shape(evaluate, per_device, accumulation)
-        epochs, total, length_why = length(per_epoch, tier)
-        # Many GPUs on little data: shrink the batch until the run has enough steps (EL205).
-        while total < guidelines["too_few_steps_below"] and (accumulation > 1 or per_device > 1):
-            if accumulation > 1:
-                accumulation = max(1, accumulation // 2)
+    def choose(self) -> Schedule:
+        preset, guidelines = self.preset, self.guidelines
+        too_few = guidelines["too_few_steps_below"]
+        evaluate = preset.evaluation != "when-needed"
+        per_device, accumulation = preset.per_device, preset.accumulation
+        batch_note = ""
+        for _ in range(2):  # "when-needed" evaluation is decided once the length is known
+            train_rows, eval_rows, per_epoch, tier = self.shape(evaluate, per_device, accumulation)
+            epochs, total, length_why = self.length(per_epoch, tier)
+            # Many GPUs on little data: shrink the batch until the run has enough steps (EL205).
+            while total < too_few and (accumulation > 1 or per_device > 1):
+                if accumulation > 1:
+                    accumulation = max(1, accumulation // 2)
+                else:
+                    per_device = max(1, per_device // 2)
+                train_rows, eval_rows, per_epoch, tier = self.shape(
+                    evaluate, per_device, accumulation
+                )
+                epochs, total, length_why = self.length(per_epoch, tier)
+                batch_note = (
+                    f"; the {self.request.preset} preset's {preset.per_device} x "
+                    f"{preset.accumulation} would leave fewer than {too_few} steps"
+                )
+            if evaluate:
+                break
+            guided = min(epochs, epoch_range(guidelines, self.request.method, tier)[1])
+            if tier == "small" or guided >= guidelines["early_stopping_epochs_from"]:
+                evaluate = True
             else:
-                per_device = max(1, per_device // 2)
-            train_rows, eval_rows, per_epoch, tier = shape(evaluate, per_device, accumulation)
-            epochs, total, length_why = length(per_epoch, tier)
-            batch_note = (
-                f"; the {request.preset} preset's {preset.per_device} x {preset.accumulation} "
-                f"would leave fewer than {guidelines['too_few_steps_below']} steps"
-            )
-        if evaluate:
-            break
-        guided = min(epochs, float(guidelines["epochs"][row][tier][1]))
-        if tier == "small" or guided >= guidelines["early_stopping_epochs_from"]:
-            evaluate = True
-        else:
-            break
-    if total < guidelines["too_few_steps_below"]:
+                break
+        length_why = length_why.replace("{rows}", thousands(train_rows))
+        return Schedule(
+            train_rows,
+            eval_rows,
+            per_device,
+            accumulation,
+            per_epoch,
+            tier,
+            epochs,
+            total,
+            length_why,
+            evaluate,
+            batch_note,
+        )
+
+
+def recommend(request: Request) -> Recommendation:
+    preset = PRESET_SETTINGS[request.preset]
+    notes: list[str] = []
+    used_rows = request.dataset_rows
+    if preset.max_samples is not None and used_rows > preset.max_samples:
+        used_rows = preset.max_samples
+        notes.append(
+            f"max_samples keeps {thousands(used_rows)} of the {thousands(request.dataset_rows)} "
+            "rows; the schedule below is for those"
+        )
+    schedule = _Chooser(request, used_rows).choose()
+    total, world = schedule.total, request.world_size
+    if total < request.guidelines["too_few_steps_below"]:
         notes.append(
             f"only {plural(total, 'optimizer step')}: too little data for "
             f"{plural(world, 'GPU')}; epochlint will report EL205"
         )
-    length_why = length_why.replace("{rows}", thousands(train_rows))
-    effective = per_device * accumulation * world
+    settings: list[Setting] = []
+    settings += _method_settings(request)
+    settings += _dataset_settings(request, schedule)
+    settings += _train_settings(request, schedule)
+    monitoring, removals = _monitoring_settings(request, schedule)
+    settings += monitoring
+    order = {section: index for index, section in enumerate(SECTIONS)}
+    ordered = sorted(settings, key=lambda s: order[s.section])  # stable inside a section
+    per_epoch = schedule.steps_per_epoch
+    headline = (
+        f"{METHOD_NAMES.get(request.method, request.method)} on "
+        f"{thousands(request.dataset_rows)} rows, {plural(world, 'GPU')}, preset "
+        f"{request.preset}, transformers {request.transformers}: "
+        f"{plural(per_epoch, 'step')} per epoch, {plural(total, 'step')} in total"
+    )
+    return Recommendation(tuple(ordered), tuple(removals), headline, tuple(notes), total, per_epoch)
 
+
+def _method_settings(request: Request) -> list[Setting]:
+    row = method_row(request.method)
+    name = METHOD_NAMES.get(request.method, request.method)
+    finetuning = request.finetuning_type or ("lora" if row != "full" else "full")
+    settings = [Setting("finetuning_type", finetuning, f"{name}", "method")]
+    if request.method == "qlora":
+        why = "QLoRA is LoRA on a 4-bit quantized model"
+        settings.append(Setting("quantization_bit", 4, why, "method"))
+    return settings
+
+
+def _dataset_settings(request: Request, schedule: Schedule) -> list[Setting]:
+    preset = PRESET_SETTINGS[request.preset]
+    settings = []
+    if preset.max_samples is not None:
+        truncates = request.dataset_rows > preset.max_samples
+        why = f"{request.preset} preset: at most {thousands(preset.max_samples)} rows per dataset"
+        if not truncates:
+            why += f" (all {thousands(request.dataset_rows)} are used)"
+        settings.append(Setting("max_samples", preset.max_samples, why, "dataset"))
+    if schedule.evaluate and not request.eval_dataset:
+        why = (
+            f"holds out {thousands(schedule.eval_rows)} rows for evaluation "
+            f"({thousands(schedule.train_rows)} left to train on)"
+        )
+        settings.append(Setting("val_size", VAL_SIZE, why, "dataset"))
+    return settings
+
+
+def _train_settings(request: Request, schedule: Schedule) -> list[Setting]:
+    preset = PRESET_SETTINGS[request.preset]
+    guidelines = request.guidelines
+    name = METHOD_NAMES.get(request.method, request.method)
+    per_device, accumulation, total = schedule.per_device, schedule.accumulation, schedule.total
+    world = request.world_size
+    effective = per_device * accumulation * world
+    halved = f": {preset.per_device}, halved" if per_device != preset.per_device else ""
+    band = learning_rate_band(guidelines, request.method)
+    settings = [
+        Setting(
+            "per_device_train_batch_size",
+            per_device,
+            f"{request.preset} preset{halved}{schedule.batch_note}",
+            "train",
+        ),
+        Setting(
+            "gradient_accumulation_steps",
+            accumulation,
+            f"effective batch {per_device} x {accumulation} x {plural(world, 'GPU')} = "
+            f"{effective}: {plural(schedule.steps_per_epoch, 'step')} per epoch",
+            "train",
+        ),
+        Setting(
+            "learning_rate",
+            float(band["typical"]),
+            f"typical for {name} (the guideline band is "
+            f"{format_value(float(band['low']))} to {format_value(float(band['high']))})",
+            "train",
+        ),
+    ]
+    if preset.epochs is not None:
+        why = f"{schedule.length_why}; {plural(total, 'step')}"
+        settings.append(Setting("num_train_epochs", whole(schedule.epochs), why, "train"))
+    else:
+        settings.append(Setting("max_steps", total, schedule.length_why, "train"))
+    settings.append(
+        Setting("lr_scheduler_type", "cosine", "decays smoothly to 0 after warmup", "train")
+    )
+    fraction = float(guidelines["warmup_fix_fraction"])
+    if request.transformers >= WARMUP_RATIO_REMOVED:
+        key, warmup = "warmup_steps", warmup_count(fraction, None, total, request.transformers)
+        tail = "; a value below 1 is a fraction"
+    else:
+        key, warmup = "warmup_ratio", warmup_count(0.0, fraction, total, request.transformers)
+        tail = ""
+    why = (
+        f"{fraction:.0%} of {plural(total, 'step')} = {thousands(warmup)} "
+        f"(at most {float(guidelines['warmup_max_fraction']):.0%}){tail}"
+    )
+    settings.append(Setting(key, fraction, why, "train"))
+    return settings
+
+
+def _monitoring_settings(
+    request: Request, schedule: Schedule
+) -> tuple[list[Setting], list[tuple[str, str]]]:
+    """Logging, evaluation, checkpoints and early stopping; and the keys that contradict them."""
+    preset = PRESET_SETTINGS[request.preset]
+    guidelines = request.guidelines
+    total, evaluate = schedule.total, schedule.evaluate
     settings: list[Setting] = []
 
     def add(key: str, value: Any, why: str, section: str) -> None:
         settings.append(Setting(key, value, why, section))
 
-    finetuning = request.finetuning_type or ("lora" if row != "full" else "full")
-    add("finetuning_type", finetuning, f"{name}", "method")
-    if request.method == "qlora":
-        add("quantization_bit", 4, "QLoRA is LoRA on a 4-bit quantized model", "method")
-
-    if preset.max_samples is not None:
-        truncates = request.dataset_rows > preset.max_samples
-        add(
-            "max_samples",
-            preset.max_samples,
-            f"{request.preset} preset: at most {thousands(preset.max_samples)} rows per dataset"
-            + ("" if truncates else f" (all {thousands(request.dataset_rows)} are used)"),
-            "dataset",
-        )
-    if evaluate and not request.eval_dataset:
-        add(
-            "val_size",
-            VAL_SIZE,
-            f"holds out {thousands(eval_rows)} rows for evaluation "
-            f"({thousands(train_rows)} left to train on)",
-            "dataset",
-        )
-
-    add(
-        "per_device_train_batch_size",
-        per_device,
-        f"{request.preset} preset"
-        + (f": {preset.per_device}, halved" if per_device != preset.per_device else "")
-        + batch_note,
-        "train",
+    logging = interval(preset.logging_steps, total, guidelines["min_log_points"])
+    too_few_logs = (
+        "" if logging == preset.logging_steps else f" ({preset.logging_steps} would log too few)"
     )
-    add(
-        "gradient_accumulation_steps",
-        accumulation,
-        f"effective batch {per_device} x {accumulation} x {plural(world, 'GPU')} = {effective}: "
-        f"{plural(per_epoch, 'step')} per epoch",
-        "train",
-    )
-    band = guidelines["learning_rate"][row]
-    add(
-        "learning_rate",
-        float(band["typical"]),
-        f"typical for {name} (the guideline band is "
-        f"{format_value(float(band['low']))} to {format_value(float(band['high']))})",
-        "train",
-    )
-    if preset.epochs is not None:
-        add("num_train_epochs", whole(epochs), f"{length_why}; {plural(total, 'step')}", "train")
-    else:
-        add("max_steps", total, length_why, "train")
-    add("lr_scheduler_type", "cosine", "decays smoothly to 0 after warmup", "train")
-    fraction = float(guidelines["warmup_fix_fraction"])
-    warmup = math.ceil(total * fraction)
-    warmup_why = (
-        f"{fraction:.0%} of {plural(total, 'step')} = {thousands(warmup)} "
-        f"(at most {float(guidelines['warmup_max_fraction']):.0%})"
-    )
-    if request.transformers >= WARMUP_RATIO_REMOVED:
-        add("warmup_steps", fraction, warmup_why + "; a value below 1 is a fraction", "train")
-    else:
-        add("warmup_ratio", fraction, warmup_why, "train")
-
-    wanted_logs = guidelines["min_log_points"]
-    logging = interval(preset.logging_steps, total, wanted_logs)
     add(
         "logging_steps",
         logging,
-        f"{plural(total // logging, 'loss point')}"
-        + (
-            ""
-            if logging == preset.logging_steps
-            else f" ({preset.logging_steps} would log too few)"
-        ),
+        f"{plural(total // logging, 'loss point')}{too_few_logs}",
         "output",
     )
 
     removals: list[tuple[str, str]] = []
-    wanted_evals = guidelines["evaluations_wanted"]
     if preset.evaluation == "steps":
         assert preset.eval_steps is not None
-        every = interval(preset.eval_steps, total, wanted_evals)
+        every = interval(preset.eval_steps, total, guidelines["evaluations_wanted"])
         evaluations = total // every
         shortened = "" if every == preset.eval_steps else f" ({preset.eval_steps} is too sparse)"
         add("save_strategy", "steps", "a checkpoint at every evaluation", "output")
@@ -310,7 +383,7 @@ def recommend(request: Request) -> Recommendation:
         add("eval_strategy", "steps", f"{plural(evaluations, 'evaluation')} in the run", "eval")
         add("eval_steps", every, f"{request.preset} preset: every {every} steps{shortened}", "eval")
     elif evaluate:
-        entered = math.ceil(epochs)
+        entered = math.ceil(schedule.epochs)
         add("save_strategy", "epoch", "a checkpoint at every evaluation", "output")
         add("eval_strategy", "epoch", f"{plural(entered, 'evaluation')}, one per epoch", "eval")
         for stale in ("eval_steps", "save_steps"):
@@ -325,8 +398,8 @@ def recommend(request: Request) -> Recommendation:
         add(
             "eval_strategy",
             "no",
-            f"{thousands(round(epochs, 2))} epochs on {tier} data: the guidelines do not need "
-            "evaluation for a quick experiment",
+            f"{thousands(round(schedule.epochs, 2))} epochs on {schedule.tier} data: the "
+            "guidelines do not need evaluation for a quick experiment",
             "eval",
         )
         for stale in ("eval_steps", "save_steps", "val_size"):
@@ -364,20 +437,12 @@ def recommend(request: Request) -> Recommendation:
         "warmup_ratio" if request.transformers >= WARMUP_RATIO_REMOVED else "warmup_steps"
     )
     removals.append((other_warmup, "the warmup is set once, above"))
-
-    order = {section: index for index, section in enumerate(SECTIONS)}
-    ordered = sorted(settings, key=lambda s: order[s.section])  # stable inside a section
-    headline = (
-        f"{name} on {thousands(request.dataset_rows)} rows, {plural(world, 'GPU')}, preset "
-        f"{request.preset}, transformers {request.transformers}: "
-        f"{plural(per_epoch, 'step')} per epoch, {plural(total, 'step')} in total"
-    )
-    return Recommendation(tuple(ordered), tuple(removals), headline, tuple(notes), total, per_epoch)
+    return settings, removals
 
 
 def render(recommendation: Recommendation, with_method: bool = True) -> str:
     """The block as YAML with `### section` headers and a `# why` on every line."""
-    from epochlint.yamledit import format_scalar
+    from epochlint.fix.edit import format_scalar
 
     lines = [f"# epochlint recommend: {recommendation.headline}"]
     lines += [f"# note: {note}" for note in recommendation.notes]

@@ -12,6 +12,10 @@ from epochlint.diagnostic import Severity
 from epochlint.records import field, record
 from epochlint.versions import Version, default_transformers
 
+# The command line as a source of settings: the origin of its settings layer, and the path that
+# findings on `key=value` overrides are reported at.
+COMMAND_LINE = "<command line>"
+
 
 class SettingsError(Exception):
     """A bad option or configuration value; the message names it and says what is allowed."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from epochlint.diagnostic import Diagnostic
-from epochlint.directives import Directive, DirectiveError
-from epochlint.document import Comment, Span
+from epochlint.reading.directives import Directive, DirectiveError
+from epochlint.reading.document import Comment, Span
 from epochlint.records import field, record
 from epochlint.rules import Finding, all_rules
 from epochlint.settings import Settings

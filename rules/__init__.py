@@ -19,8 +19,8 @@ from epochlint.diagnostic import Fix, Severity
 from epochlint.records import field, record
 
 if TYPE_CHECKING:
-    from epochlint.context import Context
-    from epochlint.document import Span
+    from epochlint.facts.context import Context
+    from epochlint.reading.document import Span
 
 
 @record(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from epochlint.context import Context
 from epochlint.diagnostic import Fix, thousands
+from epochlint.facts.context import Context
 from epochlint.rules import Finding, rule
 
 # Rules that need the total number of steps, which needs N unless max_steps is set.

@@ -6,11 +6,11 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value, thousands
+from epochlint.dialects.base import is_number
+from epochlint.facts.context import Context
 from epochlint.rules import Finding, rule
 from epochlint.rules.length import many_epochs, overfitting_unwatched, trains
-from epochlint.training import is_number
 from epochlint.versions import Version
 
 
@@ -629,16 +629,42 @@ SCHEDULE_NUMBERS = (
 
 
 def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
+    """(field, why, severity) for every value the trainer refuses or that trains nothing."""
+    yield from _non_finite(context)
+    yield from _warmup_out_of_range(context)
+    yield from _nothing_trained(context)
+    yield from _evaluation_out_of_range(context)
+
+
+def _non_finite(context: Context) -> Iterator[tuple[str, str, Severity]]:
     config = context.config
-    version = context.settings.transformers
     for name in SCHEDULE_NUMBERS:
         value = config.value(name)
         # Integer settings get EL102 for any float; here the floats a number field accepts.
         fits = "number" in config.dialect.types(config.key(name))
         if isinstance(value, float) and not math.isfinite(value) and fits and config.has(name):
             yield name, "an infinite or NaN value cannot schedule a run", Severity.ERROR
-        elif is_number(value) and config.has(name) and config.number(name) is None:
+        elif (
+            isinstance(value, int)
+            and is_number(value)
+            and config.has(name)
+            and config.number(name) is None
+        ):
             yield name, "a number past the largest float cannot schedule a run", Severity.ERROR
+    plan = context.plan
+    epochs, per_epoch = config.number("num_train_epochs"), plan.steps_per_epoch
+    if epochs and per_epoch and plan.total_steps is None and math.isinf(epochs * per_epoch):
+        yield (
+            "num_train_epochs",
+            f"times {thousands(per_epoch)} steps per epoch it is past the largest float, and "
+            "the trainer's `math.ceil` of it raises OverflowError",
+            Severity.ERROR,
+        )
+
+
+def _warmup_out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
+    config = context.config
+    version = context.settings.transformers
     ratio = config.number("warmup_ratio")
     if ratio is not None and config.has("warmup_ratio") and not 0 <= ratio <= 1:
         if version.major < 5:
@@ -663,6 +689,11 @@ def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
     steps = config.number("warmup_steps")
     if steps is not None and steps < 0:
         yield "warmup_steps", "transformers refuses a negative warmup", Severity.ERROR
+
+
+def _nothing_trained(context: Context) -> Iterator[tuple[str, str, Severity]]:
+    """A batch, a length or a learning rate with which the run trains nothing."""
+    config = context.config
     for name in ("per_device_train_batch_size", "gradient_accumulation_steps"):
         value = config.number(name)
         if value is not None and value < 1:
@@ -678,6 +709,19 @@ def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
     rate = config.number("learning_rate")
     if rate is not None and rate <= 0 and config.flag("do_train"):
         yield "learning_rate", "the weights would never change", Severity.ERROR
+    max_samples = config.number("max_samples")
+    if max_samples is not None and max_samples < 0 and config.has("max_samples"):
+        yield (
+            "max_samples",
+            "LLaMA-Factory keeps the first `range(min(max_samples, rows))` rows of each dataset, "
+            "which is none",
+            Severity.ERROR,
+        )
+
+
+def _evaluation_out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
+    """Logging, the validation split and max_steps: values the trainer refuses."""
+    config = context.config
     if config.value("logging_strategy") == "steps" and config.number("logging_steps") == 0:
         yield (
             "logging_steps",
@@ -693,25 +737,12 @@ def _out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
             "1.0 would hold out every row (the split fails inside `datasets`)",
             Severity.ERROR,
         )
-    plan = context.plan
-    per_epoch = plan.steps_per_epoch
-    if epochs and per_epoch and plan.total_steps is None and math.isinf(epochs * per_epoch):
-        yield (
-            "num_train_epochs",
-            f"times {thousands(per_epoch)} steps per epoch it is past the largest float, and "
-            "the trainer's `math.ceil` of it raises OverflowError",
-            Severity.ERROR,
-        )
-    max_samples = config.number("max_samples")
-    if max_samples is not None and max_samples < 0 and config.has("max_samples"):
-        yield (
-            "max_samples",
-            "LLaMA-Factory keeps the first `range(min(max_samples, rows))` rows of each dataset, "
-            "which is none",
-            Severity.ERROR,
-        )
     max_steps = config.number("max_steps")
-    if max_steps == 0 and version >= Version(4, 49) and config.flag("do_train"):
+    if (
+        max_steps == 0
+        and context.settings.transformers >= Version(4, 49)
+        and config.flag("do_train")
+    ):
         yield (
             "max_steps",
             "0 is not 'unset' (that is -1): the run stops after the first optimizer step",
@@ -727,8 +758,8 @@ def value_out_of_range(context: Context) -> Iterator[Finding]:
     Reports `warmup_ratio` outside [0, 1], a negative `warmup_steps`, `.inf` or `.nan` in a
     schedule setting, a batch size or accumulation below 1, zero epochs, a learning rate of 0
     or less, `logging_steps: 0` with the steps strategy, a negative `val_size` or
-    `val_size: 1.0`, `max_steps: 0`, a negative `max_samples`, and so many epochs that the step
-    count passes the largest float (`num_train_epochs: 1.0e308`).
+    `val_size: 1.0`, `max_steps: 0`, a negative `max_samples`, a number past the largest float,
+    and so many epochs that the step count passes it (`num_train_epochs: 1.0e308`).
 
     ## Why is this bad?
     Each either stops the run at start-up (`warmup_ratio must lie in range [0,1]`,

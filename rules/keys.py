@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 from weakref import WeakKeyDictionary
 
-from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value
+from epochlint.dialects.base import Dialect, TrainingConfig
+from epochlint.facts.context import Context
+from epochlint.reading.document import Entry
 from epochlint.rules import Finding, rule
 from epochlint.rules.reading import divergent_reading
 from epochlint.settings import rules_data
-from epochlint.training import Dialect, TrainingConfig
 from epochlint.versions import Version
 
 JSON_TYPE_NAMES = {
@@ -136,9 +137,10 @@ def _jsonschema_failures(dialect: Dialect, data: dict[str, Any]) -> dict[str, se
 
 
 @cache
-def key_aliases(dialect: str = "llamafactory") -> dict[str, dict[str, Any]]:
-    """Keys people write that the dialect does not know, and what they meant."""
-    name = "key_aliases_axolotl.json" if dialect == "axolotl" else "key_aliases.json"
+def key_aliases(name: str = "key_aliases.json") -> dict[str, dict[str, Any]]:
+    """Keys people write that a dialect does not know, and what they meant.
+
+    `name` is the dialect's `key_aliases_file`."""
     aliases: dict[str, dict[str, Any]] = json.loads(rules_data(name))
     aliases.pop("_comment", None)
     return aliases
@@ -146,15 +148,8 @@ def key_aliases(dialect: str = "llamafactory") -> dict[str, dict[str, Any]]:
 
 def _unknown_consequence(context: Context, key: str) -> str:
     """What the trainer does with a key it does not know."""
-    dialect = context.config.dialect.name
-    if dialect == "axolotl":
-        return "Axolotl drops keys it does not know without a word, so it does nothing"
-    if dialect == "hf":
-        return (
-            "`HfArgumentParser` raises `Some keys are not used` unless one of your script's "
-            "own dataclasses defines it"
-        )
-    return _abort_text(key)
+    effect = context.config.dialect.unknown_key_effect
+    return effect if effect is not None else _abort_text(key)
 
 
 def _type_name(value: Any) -> str:
@@ -220,12 +215,22 @@ def unknown_key(context: Context) -> Iterator[Finding]:
     Translations that change how a value is expressed (`load_in_4bit: true` to
     `quantization_bit: 4`) are suggested.
     """
-    config = context.config
-    dialect = config.dialect
+    dialect = context.config.dialect
     properties = dialect.properties
     deprecated = dialect.schema.get("x-epochlint-deprecated", {})
     env_keys = _env_keys(context)
     present = context.document.entries
+    yield from _environment_only(context, env_keys)
+    for key, entry in present.items():
+        if key in properties or key in deprecated or key in env_keys:
+            continue
+        yield _unknown(context, key, entry)
+
+
+def _environment_only(context: Context, env_keys: set[str]) -> Iterator[Finding]:
+    """One note for the keys that exist only under an environment variable."""
+    present = context.document.entries
+    properties = context.config.dialect.properties
     env_found = [key for key in present if key in env_keys and key not in properties]
     if env_found:
         first = present[env_found[0]]
@@ -238,65 +243,85 @@ def unknown_key(context: Context) -> Iterator[Finding]:
             severity=Severity.INFO,
             facts={"keys": env_found},
         )
-    # Renames that change what runs (Axolotl ignored the key) are suggestions, not safe.
-    rename_safety: Literal["safe", "suggested"] = (
-        "safe" if dialect.name == "llamafactory" else "suggested"
-    )
-    plugins = dialect.name == "axolotl" and "plugins" in present
-    for key, entry in present.items():
-        if key in properties or key in deprecated or key in env_keys:
-            continue
-        alias = key_aliases(dialect.name).get(key)
-        if alias and alias.get("key") and alias["key"] not in properties:
-            alias = None  # the alias names a key this dialect does not have either
-        not_argument = (
-            f"`{key}` is not a{'n' if dialect.title[0] in 'AEIOU' else ''} {dialect.title} argument"
-        )
-        aborts = _unknown_consequence(context, key)
-        fix = None
-        severity = None
-        if alias and "requires" in alias:
-            message = (
-                f"`{key}` exists only with {alias['requires']}: {alias['why']}; otherwise "
-                f"{_abort_text(key)}"
-            )
-            severity = Severity.INFO
-        elif alias and "key" in alias:
-            target = alias["key"]
-            message = f"{not_argument}: {aborts}; did you mean `{target}` ({alias['why']})?"
-            if target not in present:
-                fix = Fix((Edit("rename", key, new_key=target),), rename_safety)
-            else:
-                message += f" `{target}` is already set; remove `{key}`"
-        elif alias and "set" in alias:
-            (target, value), *_ = alias["set"].items()
-            message = (
-                f"{not_argument}: {aborts}; write `{target}: {format_value(value)}` instead "
-                f"({alias['why']})"
-            )
-            if target not in present and entry.value is True:
-                fix = Fix((Edit("remove", key), Edit("set", target, value)), "suggested")
-        elif alias:
-            message = f"{not_argument}: {aborts}. {alias['why'].capitalize()}; remove it"
-        else:
-            from epochlint.spelling import close_matches  # only for a name that is unknown
 
-            candidates = close_matches(key, properties, n=3, cutoff=0.8)
-            message = f"{not_argument}: {aborts}"
-            if len(candidates) == 1:
-                message += f"; did you mean `{candidates[0]}`?"
-                if candidates[0] not in present:
-                    fix = Fix((Edit("rename", key, new_key=candidates[0]),), rename_safety)
-            elif candidates:
-                message += "; did you mean " + " or ".join(f"`{c}`" for c in candidates) + "?"
-            elif dialect.name == "hf":
-                severity = Severity.INFO  # most likely a field of the script's own dataclasses
-            if plugins and not candidates:
-                message += " (unless one of the `plugins:` defines it)"
-                severity = Severity.WARNING
-        if dialect.name == "hf" and severity is None:
-            severity = Severity.WARNING
-        yield Finding(message, entry.key_span, fix, {"key": key}, severity)
+
+_Verdict = tuple[str, Fix | None, Severity | None]
+
+
+def _unknown(context: Context, key: str, entry: Entry) -> Finding:
+    dialect = context.config.dialect
+    alias = key_aliases(dialect.key_aliases_file).get(key)
+    if alias and alias.get("key") and alias["key"] not in dialect.properties:
+        alias = None  # the alias names a key this dialect does not have either
+    if alias:
+        message, fix, severity = _aliased(context, key, entry, alias)
+    else:
+        message, fix, severity = _misspelled(context, key)
+    if dialect.script_defines_keys and severity is None:
+        severity = Severity.WARNING
+    return Finding(message, entry.key_span, fix, {"key": key}, severity)
+
+
+def _not_argument(context: Context, key: str) -> str:
+    """`key` is not a ... argument: what the trainer does with it."""
+    title = context.config.dialect.title
+    article = "an" if title[0] in "AEIOU" else "a"
+    return f"`{key}` is not {article} {title} argument: {_unknown_consequence(context, key)}"
+
+
+def _aliased(context: Context, key: str, entry: Entry, alias: dict[str, Any]) -> _Verdict:
+    """A key another tool or a guide uses: what it is called here (key_aliases*.json)."""
+    present = context.document.entries
+    not_argument = _not_argument(context, key)
+    if "requires" in alias:
+        message = (
+            f"`{key}` exists only with {alias['requires']}: {alias['why']}; otherwise "
+            f"{_abort_text(key)}"
+        )
+        return message, None, Severity.INFO
+    if "key" in alias:
+        target = alias["key"]
+        message = f"{not_argument}; did you mean `{target}` ({alias['why']})?"
+        if target in present:
+            return message + f" `{target}` is already set; remove `{key}`", None, None
+        rename = Edit("rename", key, new_key=target)
+        return message, Fix((rename,), context.config.dialect.rename_safety), None
+    if "set" in alias:
+        (target, value), *_ = alias["set"].items()
+        message = (
+            f"{not_argument}; write `{target}: {format_value(value)}` instead ({alias['why']})"
+        )
+        fix = None
+        if target not in present and entry.value is True:
+            fix = Fix((Edit("remove", key), Edit("set", target, value)), "suggested")
+        return message, fix, None
+    return f"{not_argument}. {alias['why'].capitalize()}; remove it", None, None
+
+
+def _misspelled(context: Context, key: str) -> _Verdict:
+    """A key no table knows: the close matches among the dialect's keys, if any."""
+    from epochlint.spelling import close_matches  # only for a name that is unknown
+
+    dialect = context.config.dialect
+    present = context.document.entries
+    candidates = close_matches(key, dialect.properties, n=3, cutoff=0.8)
+    message = _not_argument(context, key)
+    fix = None
+    severity = None
+    if len(candidates) == 1:
+        message += f"; did you mean `{candidates[0]}`?"
+        if candidates[0] not in present:
+            rename = Edit("rename", key, new_key=candidates[0])
+            fix = Fix((rename,), dialect.rename_safety)
+    elif candidates:
+        message += "; did you mean " + " or ".join(f"`{c}`" for c in candidates) + "?"
+    elif dialect.script_defines_keys:
+        severity = Severity.INFO  # most likely a field of the script's own dataclasses
+    plugins = dialect.plugins_key is not None and dialect.plugins_key in present
+    if plugins and not candidates:
+        message += " (unless one of the `plugins:` defines it)"
+        severity = Severity.WARNING
+    return message, fix, severity
 
 
 @rule("EL102", "wrong-type", "error", fix="safe")
@@ -548,7 +573,7 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
             continue
         replacement = info.get("replacement_key")
         instead = f"`{replacement}`" if replacement else info.get("replacement")
-        tool = config.dialect.title if config.dialect.name == "axolotl" else "transformers"
+        tool = config.dialect.deprecations_by
         if info.get("fails"):
             message = f"`{key}` is no longer supported: {tool} refuses the config"
         elif removed:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, format_value
+from epochlint.facts.context import Context
 from epochlint.rules import Finding, rule
 from epochlint.rules.length import method_name
 

@@ -5,18 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from epochlint.context import Context
 from epochlint.diagnostic import Fix, format_value, thousands
+from epochlint.dialects.base import TrainingConfig
+from epochlint.facts.context import Context
+from epochlint.facts.guidelines import METHOD_NAMES, number_text, range_text
 from epochlint.rules import Finding, rule
-from epochlint.training import TrainingConfig
-
-METHOD_NAMES = {
-    "lora": "LoRA",
-    "qlora": "QLoRA",
-    "oft": "OFT",
-    "freeze": "Freeze",
-    "full": "full fine-tuning",
-}
 
 
 def method_name(context: Context) -> str:
@@ -34,10 +27,6 @@ def data_phrase(context: Context) -> str:
     if rows is None:
         return "data of unknown size"
     return f"{thousands(rows)} rows ({context.tier})"
-
-
-def span_range(low: float, high: float) -> str:
-    return f"{format_value(low).removesuffix('.0')}-{format_value(high).removesuffix('.0')}"
 
 
 def guided_epochs(context: Context) -> float | None:
@@ -115,7 +104,7 @@ def too_many_epochs(context: Context) -> Iterator[Finding]:
         key = config.key("max_steps")
         yield Finding(
             f"`{key}: {thousands(plan.total_steps)}` trains {thousands(epochs)} epochs "
-            f"({thousands(plan.steps_per_epoch)} steps each), above the {span_range(low, high)} "
+            f"({thousands(plan.steps_per_epoch)} steps each), above the {range_text(low, high)} "
             f"range {where}; it will memorise the data. Use {thousands(capped)} steps "
             f"({format_value(high)} epochs){tail}",
             config.span("max_steps"),
@@ -128,8 +117,8 @@ def too_many_epochs(context: Context) -> Iterator[Finding]:
     key = config.key("num_train_epochs")
     yield Finding(
         f"`{key}: {format_value(config.value('num_train_epochs'))}` is above the "
-        f"{span_range(low, high)} range {where}{consequence}; "
-        f"use {format_value(high).removesuffix('.0')}{tail}",
+        f"{range_text(low, high)} range {where}{consequence}; "
+        f"use {number_text(high)}{tail}",
         config.span("num_train_epochs"),
         Fix((config.set("num_train_epochs", _epochs_as_written(context, high)),), "suggested"),
         facts,
@@ -190,10 +179,10 @@ def too_few_epochs(context: Context) -> Iterator[Finding]:
     )
     steps = context.plan.total_steps
     yield Finding(
-        f"{written} is below the {span_range(low, high)} range for {method_name(context)} on "
+        f"{written} is below the {range_text(low, high)} range for {method_name(context)} on "
         f"{data_phrase(context)}"
         + (f" ({thousands(steps)} steps)" if steps else "")
-        + f": the model will undertrain; use {format_value(low).removesuffix('.0')}",
+        + f": the model will undertrain; use {number_text(low)}",
         config.span("num_train_epochs"),
         Fix((config.set("num_train_epochs", _epochs_as_written(context, low)),), "suggested"),
         {"epochs": epochs, "range": [low, high], "dataset_rows": context.plan.dataset_rows},
@@ -233,7 +222,7 @@ def max_steps_overrides_epochs(context: Context) -> Iterator[Finding]:
     config, plan = context.config, context.plan
     if not plan.max_steps_set or not config.has("num_train_epochs"):
         return
-    if config.schedule == "axolotl":
+    if config.max_steps_caps_estimate:
         yield from _max_steps_caps(context)
         return
     steps = thousands(plan.total_steps)

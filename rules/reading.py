@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from epochlint.context import Context
 from epochlint.diagnostic import Edit, Fix, Severity, format_value
-from epochlint.document import YAML_TAG, Entry, Span
+from epochlint.facts.context import Context
+from epochlint.reading.document import YAML_TAG, Entry, Span
 from epochlint.rules import Finding, rule
 
 LOADER_NAMES = {

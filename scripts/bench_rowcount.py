@@ -47,7 +47,7 @@ COUNT_CHILD = (
     PEAK_RSS_HELPER
     + """
 import json, sys, time
-from epochlint.rowcount import count_rows
+from epochlint.facts.rowcount import count_rows
 started = time.perf_counter()
 rows = count_rows(sys.argv[1])
 seconds = time.perf_counter() - started

@@ -1,4 +1,4 @@
-"""Generate lint/axolotl.schema.json: the top-level keys an Axolotl config may hold.
+"""Generate lint/dialects/axolotl/schema.json: the top-level keys an Axolotl config may hold.
 
 Run from the project root:  python scripts/make_axolotl_schema.py [CORPUS_DIR]
 
@@ -158,7 +158,7 @@ def build(corpus: Path) -> dict[str, Any]:
 
 def main() -> None:
     corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../shared/corpus/axolotl")
-    out = Path(__file__).resolve().parents[1] / "lint" / "axolotl.schema.json"
+    out = Path(__file__).resolve().parents[1] / "lint" / "dialects" / "axolotl" / "schema.json"
     out.write_text(json.dumps(build(corpus), indent=1) + "\n")
     print(f"wrote {out}")
 

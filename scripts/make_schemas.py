@@ -2,8 +2,8 @@
 
 Run from the project root:  python scripts/make_schemas.py [REFERENCE_DIR]
 
-Writes lint/llamafactory.schema.json (what `llamafactory-cli train` accepts) and
-lint/hf.schema.json (transformers' TrainingArguments, as `HfArgumentParser.parse_yaml_file`
+Writes lint/dialects/llamafactory/schema.json (what `llamafactory-cli train` accepts) and
+lint/dialects/hf/schema.json (transformers' TrainingArguments, as `HfArgumentParser.parse_yaml_file`
 reads a YAML file).
 
 REFERENCE_DIR defaults to ../shared/reference. The inputs are `llamafactory_keys.json`
@@ -212,7 +212,7 @@ def main() -> None:
     llamafactory = build(reference)
     hf = build_hf(reference, llamafactory["x-epochlint-deprecated"])
     for name, schema in (("llamafactory", llamafactory), ("hf", hf)):
-        out = lint / f"{name}.schema.json"
+        out = lint / "dialects" / name / "schema.json"
         out.write_text(json.dumps(schema, indent=1, ensure_ascii=False) + "\n")
         print(f"wrote {out}")
 

@@ -8,13 +8,27 @@ from pathlib import Path
 import pytest
 
 from epochlint.engine import FileResult, check_source
+from epochlint.reading.source import decode
 from epochlint.settings import Settings
-from epochlint.source import decode
 from epochlint.versions import Version
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = Path(os.environ.get("EPOCHLINT_CORPUS", SHARED / "corpus"))
 LLAMAFACTORY = CORPUS / "llamafactory"
+# CI sets EPOCHLINT_REQUIRE_SHARED=1: there a missing ../shared or corpus fails the tests that
+# need it instead of skipping them unnoticed.
+REQUIRE_SHARED = os.environ.get("EPOCHLINT_REQUIRE_SHARED") == "1"
+
+
+def require(path: Path, what: str) -> None:
+    """Skip the test when `path` (part of ../shared or the corpus) is absent; fail instead when
+    the environment says it must be there."""
+    if path.exists():
+        return
+    message = f"{what} is not at {path} (set EPOCHLINT_CORPUS, or provide ../shared)"
+    if REQUIRE_SHARED:
+        pytest.fail(f"{message}; EPOCHLINT_REQUIRE_SHARED=1 requires it", pytrace=False)
+    pytest.skip(message)
 
 
 def settings(**overrides: object) -> Settings:
@@ -42,8 +56,7 @@ def only(result: FileResult, rule: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def corpus() -> Path:
-    if not LLAMAFACTORY.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set EPOCHLINT_CORPUS)")
+    require(LLAMAFACTORY, "the shared corpus")
     return CORPUS
 
 

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, LLAMAFACTORY, settings
+from conftest import CORPUS, LLAMAFACTORY, require, settings
 
 from epochlint.engine import FileResult, check_path
 
@@ -27,8 +27,7 @@ def check_all(folder: Path) -> dict[str, FileResult]:
 
 @pytest.fixture(scope="module")
 def llamafactory_results() -> dict[str, FileResult]:
-    if not LLAMAFACTORY.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set EPOCHLINT_CORPUS)")
+    require(LLAMAFACTORY, "the shared corpus")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(LLAMAFACTORY)
         return check_all(LLAMAFACTORY)
@@ -36,8 +35,7 @@ def llamafactory_results() -> dict[str, FileResult]:
 
 @pytest.fixture(scope="module")
 def axolotl_results() -> dict[str, FileResult]:
-    if not AXOLOTL.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set EPOCHLINT_CORPUS)")
+    require(AXOLOTL, "the shared corpus")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(AXOLOTL)
         return check_all(AXOLOTL)

@@ -28,9 +28,9 @@ omegaconf = pytest.importorskip("omegaconf", reason="LLaMA-Factory reads configs
 
 from epochlint.diagnostic import Severity  # noqa: E402
 from epochlint.engine import check_source  # noqa: E402
-from epochlint.fixer import fix_source  # noqa: E402
+from epochlint.fix.planner import fix_source  # noqa: E402
+from epochlint.reading.source import decode  # noqa: E402
 from epochlint.settings import Settings  # noqa: E402
-from epochlint.source import decode  # noqa: E402
 from epochlint.versions import Version  # noqa: E402
 
 INSTALLED = Version.parse(transformers.__version__)

@@ -4,15 +4,15 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS as SHARED_CORPUS
+from conftest import CORPUS, require
 
-from epochlint.datasets import Resolution, resolve
+from epochlint.dialects.llamafactory.data import resolve
+from epochlint.facts.dataset import Resolution
 
-CORPUS = SHARED_CORPUS if SHARED_CORPUS.is_dir() else None
-needs_corpus = pytest.mark.skipif(
-    CORPUS is None,
-    reason="LLaMA-Factory corpus not found (../shared/corpus or $EPOCHLINT_CORPUS)",
-)
+
+@pytest.fixture
+def needs_corpus() -> None:
+    require(CORPUS / "llamafactory", "the LLaMA-Factory corpus")
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,6 @@ def private_cache(
 
 @pytest.fixture
 def llamafactory_root() -> Path:
-    assert CORPUS is not None
     return CORPUS / "llamafactory"
 
 
@@ -47,7 +46,7 @@ def rows_json(count: int) -> str:
     return json.dumps([{"instruction": f"q{i}", "output": "a"} for i in range(count)])
 
 
-@needs_corpus
+@pytest.mark.usefixtures("needs_corpus")
 def test_max_samples_applies_per_dataset(llamafactory_root: Path) -> None:
     resolution = resolve("identity,alpaca_en_demo", None, root=llamafactory_root, max_samples=1000)
     assert resolution.rows == 1090
@@ -55,7 +54,7 @@ def test_max_samples_applies_per_dataset(llamafactory_root: Path) -> None:
     assert resolution.problems == ()
 
 
-@needs_corpus
+@pytest.mark.usefixtures("needs_corpus")
 @pytest.mark.parametrize(
     ("name", "rows"), [("alpaca_en_demo", 999), ("c4_demo", 300), ("wiki_demo", 30)]
 )
@@ -66,14 +65,14 @@ def test_demo_dataset_sizes(llamafactory_root: Path, name: str, rows: int) -> No
     assert resolution.datasets[0].path is not None
 
 
-@needs_corpus
+@pytest.mark.usefixtures("needs_corpus")
 def test_ranking_flag_comes_from_the_entry(llamafactory_root: Path) -> None:
     resolution = resolve(["dpo_en_demo", "identity"], None, root=llamafactory_root)
     assert [item.ranking for item in resolution.datasets] == [True, False]
     assert resolution.rows == 300 + 91
 
 
-@needs_corpus
+@pytest.mark.usefixtures("needs_corpus")
 @pytest.mark.parametrize("name", ["med", "math"])
 def test_undefined_names_are_el502(llamafactory_root: Path, name: str) -> None:
     resolution = resolve(f"identity, {name}", None, root=llamafactory_root)
@@ -83,14 +82,14 @@ def test_undefined_names_are_el502(llamafactory_root: Path, name: str) -> None:
     assert f"Undefined dataset {name} in dataset_info.json" in resolution.problems[0].message
 
 
-@needs_corpus
+@pytest.mark.usefixtures("needs_corpus")
 def test_typo_gets_a_single_suggestion(llamafactory_root: Path) -> None:
     resolution = resolve("identiy", None, root=llamafactory_root)
     assert resolution.problems[0].suggestion == "identity"
     assert "did you mean 'identity'?" in resolution.problems[0].message
 
 
-@needs_corpus
+@pytest.mark.usefixtures("needs_corpus")
 def test_ambiguous_typo_gets_no_suggestion(llamafactory_root: Path) -> None:
     # alpaca_en_demo and alpaca_zh_demo are both close: a rename could pick the wrong one.
     resolution = resolve("alpaca_en_dem", None, root=llamafactory_root)
@@ -98,7 +97,7 @@ def test_ambiguous_typo_gets_no_suggestion(llamafactory_root: Path) -> None:
     assert "add it to dataset_info.json or fix the name" in resolution.problems[0].message
 
 
-@needs_corpus
+@pytest.mark.usefixtures("needs_corpus")
 def test_hub_dataset_makes_n_unknown_and_says_how_to_provide_it(llamafactory_root: Path) -> None:
     resolution = resolve("identity,alpaca_en", None, root=llamafactory_root)
     assert resolution.rows is None

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from epochlint.diagnose import Schedule, diagnose
-from epochlint.runlog import RunLog, RunLogError, read_run
+from epochlint.run.diagnose import Schedule, diagnose
+from epochlint.run.runlog import RunLog, RunLogError, read_run
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "tiny-gpt2"
 
@@ -252,7 +252,7 @@ def test_plot_without_matplotlib_says_how_to_install(tmp_path: Path) -> None:
 
 
 def test_resumed_run_keeps_the_latest_attempt() -> None:
-    from epochlint.runlog import Point, _without_restarts
+    from epochlint.run.runlog import Point, _without_restarts
 
     points = [Point(s, None, loss=float(s)) for s in (10, 20, 30)] + [
         Point(s, None, loss=s / 10) for s in (20, 30, 40)

@@ -11,8 +11,8 @@ from conftest import lint, only, rules_of
 
 from epochlint.cli import main
 from epochlint.diagnostic import Edit, Severity
-from epochlint.fixer import fix_source
-from epochlint.source import decode
+from epochlint.fix.planner import fix_source
+from epochlint.reading.source import decode
 
 AXOLOTL = """\
 base_model: meta-llama/Llama-3.1-8B-Instruct
@@ -359,3 +359,53 @@ def test_axolotl_sample_packing_uses_its_token_estimate() -> None:
     # // 8) - 1 = 253 sequences a pass, x 3 epochs.
     known = lint(packed + "total_num_tokens: 4000000\nsample_packing_eff_est: 0.95\n")
     assert known.plan is not None and known.plan.total_steps == 759
+
+
+def test_the_registry_names_every_dialect_and_builds_each_from_its_plug_in() -> None:
+    from epochlint import dialects
+
+    assert dialects.names() == ("llamafactory", "axolotl", "hf")
+    built = {name: dialects.named(name) for name in dialects.names()}
+    assert {name: d.name for name, d in built.items()} == {n: n for n in dialects.names()}
+    assert built["axolotl"].key("num_train_epochs") == "num_epochs"
+    assert dialects.default() is built["llamafactory"]
+    with pytest.raises(KeyError):
+        dialects.named("trl")
+
+
+def test_a_dialect_plug_in_is_imported_only_when_a_file_of_its_kind_is_checked() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from conftest import lint\n"
+        "lint('stage: sft\\nfinetuning_type: lora\\nnum_train_epochs: 3\\n')\n"
+        "before = sorted(m for m in sys.modules if m.startswith('epochlint.dialects.'))\n"
+        "lint('base_model: x\\nmicro_batch_size: 2\\nnum_epochs: 3\\n')\n"
+        "after = sorted(m for m in sys.modules if m.startswith('epochlint.dialects.'))\n"
+        "print(before, after)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    before, after = done.stdout.strip().split("] [")
+    assert "epochlint.dialects.axolotl" not in before
+    assert "epochlint.dialects.hf" not in before
+    assert "epochlint.dialects.axolotl" in after
+
+
+def test_the_fixer_placement_is_an_attribute_of_the_dialect() -> None:
+    from epochlint import dialects
+
+    llamafactory = dialects.named("llamafactory")
+    assert llamafactory.neighbours["eval_steps"] == ("eval_strategy",)
+    assert llamafactory.section_of("learning_rate") == "train"
+    assert llamafactory.section_of("lora_alpha") == "method"  # by its prefix
+    assert llamafactory.section_of("unheard_of") is None
+    assert "val_size" in llamafactory.sections["eval"]

@@ -12,17 +12,15 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS
+from conftest import CORPUS, require
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from epochlint import versions
-from epochlint.axolotl import axolotl
+from epochlint import dialects, versions
 from epochlint.cli import main
-from epochlint.hfargs import huggingface
+from epochlint.dialects.base import Dialect
 from epochlint.rules.keys import _prechecks, _verdict
-from epochlint.training import Dialect, llamafactory
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
 
@@ -62,7 +60,7 @@ def test_transformers_is_found_by_normalised_name_first_on_sys_path(
         versions.installed_transformers.cache_clear()
 
 
-DIALECTS = [llamafactory(), axolotl(), huggingface()]
+DIALECTS = [dialects.named(name) for name in dialects.names()]
 SPECS = [(dialect.name, key) for dialect in DIALECTS for key in sorted(dialect.properties)]
 CHOICES = [
     choice
@@ -243,8 +241,8 @@ def _parsed(document: Any) -> Any:
 
 @pytest.mark.parametrize("text", REREAD_CASES)
 def test_rereading_the_nodes_gives_what_parsing_again_gives(text: str) -> None:
-    from epochlint.document import parse, reread
-    from epochlint.source import decode
+    from epochlint.reading.document import parse, reread
+    from epochlint.reading.source import decode
 
     for first, second in (("omegaconf", "pyyaml"), ("pyyaml", "omegaconf")):
         source = decode(text.encode(), "x.yaml")
@@ -253,8 +251,8 @@ def test_rereading_the_nodes_gives_what_parsing_again_gives(text: str) -> None:
 
 
 def test_rereading_every_fixture_gives_what_parsing_again_gives() -> None:
-    from epochlint.document import DocumentError, parse, reread
-    from epochlint.source import SourceError, read_file
+    from epochlint.reading.document import DocumentError, parse, reread
+    from epochlint.reading.source import SourceError, read_file
 
     root = Path(__file__).resolve().parents[1]
     paths = sorted([*root.glob("fixtures/**/*.y*ml"), *root.glob("tests/**/*.y*ml")])
@@ -296,7 +294,7 @@ def _typed(value: Any) -> Any:
 
 def _constructed_by_pyyaml(source: Any, loader: str) -> Any:
     """Every top-level value as PyYAML's own constructor builds it, or its error."""
-    from epochlint.document import LOADERS
+    from epochlint.reading.document import LOADERS
 
     yaml_loader = LOADERS[loader](source.text)
     try:
@@ -313,7 +311,7 @@ def _constructed_by_pyyaml(source: Any, loader: str) -> Any:
 
 
 def _constructed_by_epochlint(source: Any, loader: str) -> Any:
-    from epochlint.document import parse
+    from epochlint.reading.document import parse
 
     document = parse(source, loader)
     values: dict[str, Any] = {key: _typed(entry.value) for key, entry in document.entries.items()}
@@ -334,18 +332,17 @@ def _agree(source: Any) -> None:
 
 @pytest.mark.parametrize("text", PLAIN_VALUE_CASES)
 def test_the_fast_constructor_builds_what_pyyaml_builds(text: str) -> None:
-    from epochlint.source import decode
+    from epochlint.reading.source import decode
 
     _agree(decode(text.encode(), "x.yaml"))
 
 
 def test_the_fast_constructor_builds_what_pyyaml_builds_for_every_corpus_file() -> None:
-    from epochlint.document import DocumentError
-    from epochlint.source import SourceError, read_file
+    from epochlint.reading.document import DocumentError
+    from epochlint.reading.source import SourceError, read_file
 
     root = Path(__file__).resolve().parents[1]
-    if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set EPOCHLINT_CORPUS)")
+    require(CORPUS, "the shared corpus")
     paths = sorted([*CORPUS.glob("**/*.y*ml"), *root.glob("fixtures/[!h]*/**/*.y*ml")])
     checked = 0
     for path in paths:
@@ -358,7 +355,7 @@ def test_the_fast_constructor_builds_what_pyyaml_builds_for_every_corpus_file() 
     assert checked > 200
 
 
-ARGUMENT_NAMES = sorted(llamafactory().properties)
+ARGUMENT_NAMES = sorted(dialects.named("llamafactory").properties)
 
 
 def _misspelled(name: str, edits: list[tuple[int, int, str]]) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from epochlint.cli import main
-from epochlint.fixer import fix_source
-from epochlint.source import decode, read_file
+from epochlint.fix.planner import fix_source
+from epochlint.reading.source import decode, read_file
 
 omegaconf = pytest.importorskip("omegaconf", reason="omegaconf is a test dependency")
 ruamel_yaml = pytest.importorskip("ruamel.yaml", reason="ruamel.yaml is a runtime dependency")
@@ -207,7 +210,7 @@ def test_a_file_that_does_not_parse_is_never_touched(tmp_path: Path) -> None:
 def test_a_file_changed_while_fixing_is_not_overwritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from epochlint import fixcommand
+    from epochlint.commands import fix as fixcommand
 
     path = tmp_path / "train.yaml"
     path.write_text(MISTAKE_3)
@@ -337,3 +340,37 @@ def test_report_counts_fixed_and_remaining(tmp_path: Path) -> None:
     assert result.output.splitlines()[-1].startswith("Fixed ")
     assert result.output.splitlines()[-1].endswith("1 remaining (no fix)")
     assert result.exit_code == 1
+
+
+def test_a_file_ruamel_cannot_represent_is_reported_and_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    # U+2028 ends a line for PyYAML (and the trainer) but not for ruamel.yaml.
+    original = MISTAKE_3.replace("bf16: true\n", "bf16: true\u2028seed: 1\n")
+    path.write_text(original)
+    result = fix(path, "--ignore", "EL202")
+    assert path.read_text() == original
+    assert ":15:30: EL204 fix not applied: ruamel.yaml cannot represent this file faithfully" in (
+        result.output
+    )
+
+
+def _imported_modules(arguments: list[str], cwd: Path) -> list[str]:
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['epochlint', *{arguments!r}]\n"
+        "from epochlint.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(repr(sorted(m for m in sys.modules if m.startswith('ruamel'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+    return list(ast.literal_eval(done.stderr.splitlines()[-1]))
+
+
+def test_ruamel_is_imported_only_to_apply_a_fix(tmp_path: Path) -> None:
+    (tmp_path / "train.yaml").write_text(MISTAKE_3)
+    for arguments in (["check", "train.yaml"], ["train.yaml"], ["plan", "train.yaml"]):
+        assert _imported_modules(arguments, tmp_path) == [], arguments
+    assert "ruamel.yaml" in _imported_modules(["--fix", "train.yaml"], tmp_path)
+    assert "gradient_accumulation_steps: 16" in (tmp_path / "train.yaml").read_text()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import yaml
 from conftest import settings
 from hypothesis import HealthCheck, given
@@ -23,8 +24,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from epochlint.engine import check_bytes
-from epochlint.fixer import fix_source
-from epochlint.source import SourceError, decode
+from epochlint.fix.planner import fix_source
+from epochlint.reading.source import SourceError, decode
+
+pytestmark = pytest.mark.slow  # hypothesis: hundreds of generated configs
 
 EXAMPLES = int(os.environ.get("EPOCHLINT_FUZZ_EXAMPLES", "150"))
 FUZZ = hypothesis_settings(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from epochlint.guard import GuardError, read_command, world_size
+from epochlint.run.guard import GuardError, read_command, world_size
 
 GOOD = """\
 model_name_or_path: m
@@ -125,7 +125,11 @@ def test_read_command(
     argv: list[str], config: str, overrides: tuple[str, ...], axolotl: bool
 ) -> None:
     launch = read_command(argv)
-    assert (launch.config, launch.overrides, launch.axolotl) == (config, overrides, axolotl)
+    assert (launch.config, launch.overrides, launch.takes_overrides) == (
+        config,
+        overrides,
+        not axolotl,
+    )
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # a subprocess for every input
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 EPOCHLINT = str(Path(sys.executable).parent / "epochlint")
 MEMORY_LIMIT = 1 << 30
@@ -207,8 +208,9 @@ def test_a_directory_is_one_line_and_the_other_files_are_checked(tmp_path: Path)
 RACE = """
 import sys
 from pathlib import Path
-from epochlint import fixcommand
+from epochlint.commands import fix as fixcommand
 from epochlint.cli import main
+
 
 real = fixcommand.fix_source
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from epochlint import jsonstream
-from epochlint.jsonstream import STREAMED, JsonStream
+from epochlint.run import jsonstream
+from epochlint.run.jsonstream import STREAMED, JsonStream
 
 
 def _streamed(text: str) -> tuple[dict[str, Any], list[Any]]:

@@ -395,13 +395,13 @@ def test_a_closed_pipe_ends_quietly_with_exit_2(tmp_path: Path, command: list[st
 
 BROKEN = """
 import sys
-from epochlint import plan
+from epochlint import engine
 from epochlint.entry import main
 
 def broken(*arguments, **options):
     raise RuntimeError("a bug\\nwith a second line")
 
-plan.build_plan = broken
+engine.build_plan = broken
 sys.argv = ["epochlint", *sys.argv[1:]]
 main()
 """

@@ -12,14 +12,14 @@ from conftest import settings
 from omegaconf import OmegaConf
 
 from epochlint.overrides import (
-    COMMAND_LINE,
     OverrideError,
     check_with_overrides,
     merged_values,
     parse_overrides,
     split_overrides,
 )
-from epochlint.source import decode
+from epochlint.reading.source import decode
+from epochlint.settings import COMMAND_LINE
 
 ARGUMENTS = [
     "learning_rate=1e-5",

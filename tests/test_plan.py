@@ -1,4 +1,5 @@
-"""The schedule plan: transformers' step arithmetic, exactly (GUIDELINES §1, hf_trainer.md)."""
+"""The schedule plan: transformers' step arithmetic, exactly (README "How the numbers are
+computed")."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from conftest import LLAMAFACTORY, lint, settings
 
 from epochlint.engine import check_path
-from epochlint.plan import Plan
+from epochlint.facts.schedule import Plan
 from epochlint.versions import Version
 
 

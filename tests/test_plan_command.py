@@ -1,4 +1,5 @@
-"""`epochlint plan`: the seed's worked examples (GUIDELINES §6) in the human output and in JSON."""
+"""`epochlint plan`: worked examples of the step arithmetic (README "How the numbers are
+computed") in the human output and in JSON."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def plan(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, ["plan", *args, *PINNED], env=env)
 
 
-# (§6 case, config keys, rows, GPUs, effective batch, steps per epoch, total steps, epochs)
+# (case, config keys, rows, GPUs, effective batch, steps per epoch, total steps, epochs)
 SEED_CASES = [
     (
         "step arithmetic",

@@ -22,6 +22,7 @@ FOUND = shutil.which("pre-commit") or shutil.which(
 )
 PRE_COMMIT = str(Path(FOUND).resolve()) if FOUND else None
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
     pytest.mark.skipif(
         PRE_COMMIT is None, reason="pre-commit is not installed (pip install pre-commit)"

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from conftest import LLAMAFACTORY, lint, only
 
 from epochlint.cli import main
-from epochlint.document import DocumentError, parse
-from epochlint.source import decode, read_file
+from epochlint.reading.document import DocumentError, parse
+from epochlint.reading.source import decode, read_file
 
 omegaconf = pytest.importorskip(
     "omegaconf", reason="omegaconf is a test dependency (pip install -e '.[test]')"

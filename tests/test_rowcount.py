@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from epochlint import rowcount
-from epochlint.rowcount import RowCountError, count_rows
+from epochlint.facts import rowcount
+from epochlint.facts.rowcount import RowCountError, count_rows
 
 
 @pytest.fixture(autouse=True)

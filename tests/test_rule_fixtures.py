@@ -27,10 +27,10 @@ import pytest
 
 from epochlint.diagnostic import Diagnostic
 from epochlint.engine import check_source
-from epochlint.fixer import fix_source
+from epochlint.fix.planner import fix_source
+from epochlint.reading.source import Source, decode
 from epochlint.rules import all_rules
 from epochlint.settings import Settings
-from epochlint.source import Source, decode
 from epochlint.versions import Version
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"

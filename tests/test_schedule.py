@@ -1,4 +1,5 @@
-"""The learning-rate curve and event marks against transformers' own formulas (lint/schedule.py)."""
+"""The learning-rate curve and event marks against transformers' own formulas
+(lint/facts/schedule.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import math
 import pytest
 from conftest import lint
 
-from epochlint import chart
-from epochlint.schedule import Scheduler, curve, events
+from epochlint.facts.schedule import Scheduler, curve, events
+from epochlint.run import chart
 from epochlint.versions import Version
 
 WARMUP, TOTAL = 10, 110

@@ -7,14 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, SHARED
+from conftest import CORPUS, SHARED, require
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = SHARED / "reference"
 
 
 def _shipped(name: str) -> object:
-    return json.loads((ROOT / "lint" / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return json.loads(
+        (ROOT / "lint" / "dialects" / name / "schema.json").read_text(encoding="utf-8")
+    )
 
 
 @pytest.fixture
@@ -26,8 +28,7 @@ def scripts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("scripts")
 def test_the_llamafactory_and_hf_schemas_are_generated() -> None:
-    if not REFERENCE.is_dir():
-        pytest.skip(f"the reference facts are not at {REFERENCE}")
+    require(REFERENCE, "the reference facts")
     import make_schemas
 
     llamafactory = make_schemas.build(REFERENCE)
@@ -38,8 +39,7 @@ def test_the_llamafactory_and_hf_schemas_are_generated() -> None:
 
 @pytest.mark.usefixtures("scripts")
 def test_the_axolotl_schema_is_generated() -> None:
-    if not (CORPUS / "axolotl").is_dir():
-        pytest.skip(f"the Axolotl examples are not at {CORPUS / 'axolotl'}")
+    require(CORPUS / "axolotl", "the Axolotl examples")
     import make_axolotl_schema
 
     assert make_axolotl_schema.build(CORPUS / "axolotl") == _shipped("axolotl")

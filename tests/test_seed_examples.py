@@ -1,4 +1,5 @@
-"""The seed guide's worked examples (GUIDELINES §6) give exactly the rulebook's findings."""
+"""Worked examples of typical configs give exactly the findings the rules' `## Source` sections
+and the README's guideline tables call for."""
 
 from __future__ import annotations
 

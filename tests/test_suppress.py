@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from epochlint.engine import FileResult, check_source
+from epochlint.reading.source import decode
 from epochlint.settings import Settings
-from epochlint.source import decode
 from epochlint.versions import Version
 
 # `save_strategy: no` and `eval_strategy: off` are read as booleans: one EL005 each.

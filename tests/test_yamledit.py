@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import time
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from omegaconf import OmegaConf
 from ruamel.yaml import YAML
 
-from epochlint.yamledit import EditError, KeyEdit, apply_edits, format_scalar
+from epochlint.fix.edit import EditError, KeyEdit, apply_edits, format_scalar
 
 # A LLaMA-Factory-style config written for these tests: sections, an EOL comment, a
 # quoted string, a block list, and an eval section holding only commented-out keys.
@@ -172,7 +173,7 @@ def test_new_training_key_lands_at_the_end_of_the_train_section() -> None:
 
 
 def test_new_eval_key_lands_after_the_commented_out_eval_examples() -> None:
-    result = apply_edits(LF_CONFIG, [KeyEdit("set", "val_size", 0.05)])
+    result = apply_edits(LF_CONFIG, [KeyEdit("set", "val_size", 0.05, section="eval")])
     assert lines_after(result, "### eval") == [
         "# val_size: 0.1",
         "# eval_strategy: steps",
@@ -181,7 +182,7 @@ def test_new_eval_key_lands_after_the_commented_out_eval_examples() -> None:
 
 
 def test_new_output_key_lands_in_the_output_section_before_the_blank_line() -> None:
-    result = apply_edits(LF_CONFIG, [KeyEdit("set", "save_total_limit", 3)])
+    result = apply_edits(LF_CONFIG, [KeyEdit("set", "save_total_limit", 3, section="output")])
     assert (
         "report_to: none  # choices: [none, wandb, tensorboard]\nsave_total_limit: 3\n\n" in result
     )
@@ -276,7 +277,7 @@ def test_crlf_file_stays_crlf_everywhere() -> None:
         text,
         [
             KeyEdit("set", "learning_rate", 5e-6),
-            KeyEdit("set", "val_size", 0.1),
+            KeyEdit("set", "val_size", 0.1, section="eval"),
             KeyEdit("set", "lora_target", ["q_proj", "o_proj"]),
             KeyEdit("remove", "save_steps"),
         ],
@@ -632,3 +633,84 @@ def test_edits_change_only_edited_lines_and_read_back_as_intended(
         assert result.endswith(newline) == text.endswith(newline)
 
     assert apply_edits(result, edits) == result
+
+
+def test_removing_a_key_with_an_empty_value_keeps_the_next_line() -> None:
+    # ruamel.yaml places an empty value at the next token: the next key's line.
+    text = "a: 1\nlora_model_dir:\nwandb_project:  # fill in\nz: 2\n"
+    assert apply_edits(text, [KeyEdit("remove", "lora_model_dir")]) == (
+        "a: 1\nwandb_project:  # fill in\nz: 2\n"
+    )
+    assert (
+        apply_edits(text, [KeyEdit("remove", "wandb_project")]) == "a: 1\nlora_model_dir:\nz: 2\n"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# ruamel.yaml's model must agree with PyYAML's reading, or nothing is edited
+# --------------------------------------------------------------------------------------
+
+# Every kind of byte a person chooses: CRLF, two-space indented top level, flow mappings and
+# lists with their own spacing, all three quoting styles, anchors and aliases, a block
+# scalar, a tagged value, end-of-line and full-line comments, blank lines and trailing spaces.
+HAND_WRITTEN = (
+    "# run 7  \r\n"
+    "  model:  {name: 'x',  size: 7b }   # spaced\r\n"
+    "  lora_target: [ q_proj,v_proj ]\r\n"
+    '  "learning_rate": 1.0e-4\r\n'
+    "  base: &b 0.1  \r\n"
+    "  warmup_ratio: *b\r\n"
+    "\r\n"
+    "  system: |-\r\n"
+    "    Be brief.\r\n"
+    "  tag: !!str 10\r\n"
+    "  # the end\r\n"
+    "  num_train_epochs: 3 # three\r\n"
+)
+
+
+def test_every_byte_outside_the_edited_keys_is_kept() -> None:
+    result = apply_edits(
+        HAND_WRITTEN,
+        [
+            KeyEdit("set", "num_train_epochs", 2),
+            KeyEdit("set", "learning_rate", 2e-5),
+            KeyEdit("rename", "tag", new_key="run_tag"),
+            KeyEdit("set", "seed", 42, after=("lora_target",)),
+        ],
+    )
+    assert result == (
+        HAND_WRITTEN.replace("epochs: 3 #", "epochs: 2 #")
+        .replace("1.0e-4", "2.0e-5")
+        .replace("  tag:", "  run_tag:")
+        .replace("v_proj ]\r\n", "v_proj ]\r\n  seed: 42\r\n")
+    )
+
+
+def test_a_key_ruamel_would_quote_differently_keeps_its_quotes_when_renamed() -> None:
+    result = apply_edits("'lr': 1\n\"on\": 2\n", [KeyEdit("rename", "lr", new_key="learning_rate")])
+    assert result == "'learning_rate': 1\n\"on\": 2\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # PyYAML (YAML 1.1) reads U+2028 and U+0085 as line breaks; ruamel.yaml (1.2) does not.
+        "stage: sft\nnum_train_epochs: 3\u2028seed: 1\n",
+        "stage: sft\nnote:\n\x85num_train_epochs: 3\n",
+    ],
+)
+def test_a_file_ruamel_reads_differently_from_pyyaml_is_refused(text: str) -> None:
+    assert yaml.safe_load(text)["num_train_epochs"] == 3  # what the trainer reads
+    with pytest.raises(EditError, match="ruamel.yaml cannot represent this file faithfully"):
+        apply_edits(text, [KeyEdit("set", "num_train_epochs", 2)])
+
+
+def test_a_long_run_of_comments_is_edited_in_linear_time() -> None:
+    # ruamel.yaml's own comment joining is quadratic: 80,000 comment lines took 8 s,
+    # so these 200,000 would take about a minute.
+    text = "num_train_epoch: 3\n" + "# x\n" * 200_000 + "seed: 1  # kept\n"
+    started = time.perf_counter()
+    result = apply_edits(text, [KeyEdit("rename", "num_train_epoch", new_key="num_train_epochs")])
+    assert time.perf_counter() - started < 20
+    assert result == "num_train_epochs" + text[len("num_train_epoch") :]

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from epochlint.engine import FileResult
+from epochlint.formats import DEFAULT, Report
 
 
 def render_lines(results: list[FileResult]) -> list[str]:
@@ -17,3 +18,10 @@ def render_lines(results: list[FileResult]) -> list[str]:
             mark = " [*]" if d.fix is not None else ""
             lines.append(f"{result.path}:{d.line}:{d.column}: {d.rule}{mark} {d.message}")
     return lines
+
+
+def render(results: list[FileResult], report: Report = DEFAULT) -> str:
+    from epochlint.formats import text
+
+    closing = [] if report.quiet else [text.closing(results, report)]
+    return "".join(line + "\n" for line in [*render_lines(results), *closing])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from epochlint.diagnostic import Diagnostic, Severity
 from epochlint.engine import FileResult
+from epochlint.formats import DEFAULT, Report
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -40,7 +41,7 @@ def annotation(path: str, diagnostic: Diagnostic) -> str:
     return command(COMMANDS[diagnostic.severity], properties, diagnostic.message)
 
 
-def render(results: list[FileResult]) -> str:
+def render(results: list[FileResult], report: Report = DEFAULT) -> str:
     lines: list[str] = []
     for result in results:
         if result.error is not None:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from epochlint.engine import FileResult
+from epochlint.formats import DEFAULT, Report
 
 PLAN_KEYS = (
     "dataset_rows",
@@ -45,6 +46,6 @@ def file_json(result: FileResult) -> dict[str, Any]:
     return data
 
 
-def render(results: list[FileResult]) -> str:
-    report = {"version": 1, "files": [file_json(result) for result in results]}
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+def render(results: list[FileResult], report: Report = DEFAULT) -> str:
+    data = {"version": 1, "files": [file_json(result) for result in results]}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

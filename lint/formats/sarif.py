@@ -15,10 +15,14 @@ from urllib.parse import quote
 
 from epochlint import __version__
 from epochlint.diagnostic import Diagnostic, Fix, Severity
+from epochlint.dialects import default
+from epochlint.dialects.base import Dialect
 from epochlint.engine import FileResult
+from epochlint.fix.edit import EditError, apply_edits
+from epochlint.fix.planner import placed_edit
+from epochlint.formats import DEFAULT, Report
+from epochlint.reading.source import Source
 from epochlint.rules import Rule, all_rules
-from epochlint.source import Source
-from epochlint.yamledit import EditError, KeyEdit, apply_edits
 
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -48,9 +52,9 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-def replacement(source: Source, fix: Fix) -> dict[str, Any] | None:
+def replacement(source: Source, fix: Fix, dialect: Dialect) -> dict[str, Any] | None:
     """The fix as one text replacement in the file, or None when it cannot be applied alone."""
-    edits = [KeyEdit(e.op, e.key, e.value, e.new_key) for e in fix.edits]
+    edits = [placed_edit(dialect, e.op, e.key, e.value, e.new_key, e.field) for e in fix.edits]
     try:
         fixed = apply_edits(source.text, edits)
     except EditError:
@@ -89,7 +93,8 @@ def result_json(
         ],
     }
     if d.fix is not None:
-        change = replacement(result.source, d.fix) if result.source is not None else None
+        dialect = result.config.dialect if result.config is not None else default()
+        change = replacement(result.source, d.fix, dialect) if result.source else None
         if change is not None:
             data["fixes"] = [
                 {
@@ -113,8 +118,8 @@ def rule_json(rule: Rule) -> dict[str, Any]:
     }
 
 
-def render(results: list[FileResult], root: Path | None = None) -> str:
-    root = (root or Path.cwd()).absolute()
+def render(results: list[FileResult], report: Report = DEFAULT) -> str:
+    root = Path.cwd().absolute()  # %SRCROOT%: the folder epochlint runs in
     rules = all_rules()
     index = {rule.code: position for position, rule in enumerate(rules)}
     failures = [

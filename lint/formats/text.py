@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from epochlint.diagnostic import Diagnostic, Severity, thousands
-from epochlint.engine import COMMAND_LINE, FileResult
-from epochlint.plan import Plan
+from epochlint.engine import FileResult
+from epochlint.facts.schedule import Plan
+from epochlint.formats import DEFAULT, Report, Style, plain
+from epochlint.settings import COMMAND_LINE
 
-Style = Callable[..., str]
 SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
-
-
-def plain(text: str, **_: object) -> str:
-    return text
 
 
 def plan_line(plan: Plan) -> str:
@@ -99,10 +94,19 @@ def summary(results: list[FileResult], style: Style = plain) -> str:
     return style(text, bold=True)
 
 
-def render(results: list[FileResult], style: Style = plain, footer: str | None = None) -> str:
-    """The report; `footer` replaces the closing summary (the fixer reports what it fixed)."""
+def render(results: list[FileResult], report: Report = DEFAULT) -> str:
+    """Each file's findings, then the summary (or the report's footer) unless quiet."""
     out: list[str] = []
     for result in results:
-        out.extend(render_file(result, style))
-    out.append(style(footer, bold=True) if footer else summary(results, style))
+        out.extend(render_file(result, report.style))
+    if report.quiet:
+        return "".join(line + "\n" for line in out)
+    out.append(closing(results, report))
     return "\n".join(out) + "\n"
+
+
+def closing(results: list[FileResult], report: Report) -> str:
+    """The last line: the footer when there is one (--fix says what it fixed), else the summary."""
+    if report.footer:
+        return report.style(report.footer, bold=True)
+    return summary(results, report.style)

@@ -1,0 +1,108 @@
+"""N, the rows the data holds, and where that number came from.
+
+Precedence: --dataset-size, a `# epochlint: dataset-size=N` comment, the configuration file's
+dataset-sizes, then the dialect's own resolution of the config's datasets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from epochlint.diagnostic import thousands
+from epochlint.reading.directives import Directive, positive_count
+from epochlint.records import record
+
+if TYPE_CHECKING:
+    from epochlint.dialects.base import TrainingConfig
+    from epochlint.settings import Settings
+
+
+@record(frozen=True)
+class Rows:
+    """How many rows the data has, and where that number came from."""
+
+    stored: int | None  # rows of the data as stored (after num_samples/max_samples/mixing)
+    source: str | None  # "--dataset-size", "comment", "dataset_info.json", "configuration"
+    per_dataset: tuple[tuple[str, int | None], ...] = ()
+    note: str | None = None  # why the rows are unknown, when no dataset problem says it
+
+
+@record(frozen=True)
+class DatasetRows:
+    name: str
+    rows: int | None  # rows used from this dataset after num_samples then max_samples
+    stored_rows: int | None  # rows in the file(s) as stored
+    source: str  # "file", "hub", "script", "cloud", "online", "unknown"
+    path: str | None  # resolved local path, if any
+    ranking: bool  # the entry's `ranking` flag
+
+
+@record(frozen=True)
+class DatasetProblem:
+    code: str  # EL501 N unknown (info), EL502 undefined dataset, EL503 file missing/unreadable
+    message: str
+    dataset: str | None
+    suggestion: str | None  # EL502 only: the single close match among dataset_info.json names
+
+
+@record(frozen=True)
+class Resolution:
+    rows: int | None  # merged training rows before the val_size split
+    datasets: tuple[DatasetRows, ...]
+    eval_rows: int | None
+    eval_datasets: tuple[DatasetRows, ...]
+    problems: tuple[DatasetProblem, ...]
+
+
+def from_command_line(source: str | None) -> bool:
+    """A value given as an option: it wins over the config's own comments, which in turn win
+    over defaults and configuration files (those name their file as the source)."""
+    return source is None or source.startswith("--")
+
+
+# Past this many rows the schedule's float arithmetic (epochs, fractions of the run) would
+# overflow; no dataset comes near it.
+MAX_ROWS = 10**100
+
+
+def dataset_rows(
+    config: TrainingConfig, directives: list[Directive], settings: Settings
+) -> tuple[Rows, Resolution | None]:
+    """N as stored, by precedence: --dataset-size, a dataset-size comment, the configuration
+    file's dataset-sizes, dataset_info.json."""
+    rows, resolution = _dataset_rows(config, directives, settings)
+    if rows.stored is not None and rows.stored > MAX_ROWS:
+        note = (
+            f"{thousands(rows.stored)} rows ({rows.source}) is more than the "
+            f"{thousands(MAX_ROWS)} epochlint computes a schedule for"
+        )
+        return Rows(None, None, rows.per_dataset, note), resolution
+    return rows, resolution
+
+
+def _dataset_rows(
+    config: TrainingConfig, directives: list[Directive], settings: Settings
+) -> tuple[Rows, Resolution | None]:
+    given = settings.dataset_size
+    if given is not None and from_command_line(settings.dataset_size_source):
+        return Rows(given, settings.dataset_size_source or "--dataset-size"), None
+    for directive in directives:
+        if directive.name == "dataset-size":
+            count = positive_count(directive)
+            if count is not None:
+                return Rows(count, "comment"), None
+    if given is not None:
+        return Rows(given, settings.dataset_size_source), None
+    resolution = config.resolve_datasets(settings.root or Path.cwd())
+    if resolution is None:
+        return Rows(None, None), None
+    per_dataset = tuple((item.name, item.rows) for item in resolution.datasets)
+    if resolution.rows is not None and config.packs_rows():
+        note = (
+            f"{thousands(resolution.rows)} documents are packed into "
+            f"`{config.key('cutoff_len')}` blocks, so the training rows depend on token counts"
+        )
+        return Rows(None, None, per_dataset, note), resolution
+    source = config.rows_source if resolution.rows is not None else None
+    return Rows(resolution.rows, source, per_dataset), resolution
