@@ -486,6 +486,14 @@ class _CsvRecordCounter:
         # Inside quotes, whether the run of quotes that ended the last chunk is odd so far.
         self.odd_quote_run: bool | None = None
         self.carried_cr = b""
+        # Fields: separators of the record being read, outside quotes; the header's fields and
+        # the most a record may have, as pandas counts them; line ends outside quotes (pandas
+        # numbers its lines so).
+        self.commas = 0
+        self.header_fields: int | None = None
+        self.most_fields: int | None = None
+        self.too_many_fields: re.Pattern[bytes] | None = None
+        self.record_line = 1
 
     def feed(self, chunk: bytes) -> None:
         chunk = self.carried_cr + chunk
@@ -503,6 +511,7 @@ class _CsvRecordCounter:
             )
         if not self.line_blank:
             self.records += 1  # the last record, without a line end
+            self._check_fields(self.commas, self.record_line)
         if not self.records:
             raise RowCountError(
                 f"{self.path}: no header line (the file is empty or blank); pandas and datasets "
@@ -540,15 +549,55 @@ class _CsvRecordCounter:
         newlines = data.count(b"\n", start, end)
         if not newlines:
             self.line_blank = self.line_blank and not data[start:end].strip(b" \t")
+            self.commas += data.count(b",", start, end)
         else:
             first = data.index(b"\n", start, end)
             last = data.rindex(b"\n", start, end)
-            blank = int(self.line_blank and not data[start:first].strip(b" \t"))
-            blank += len(_BLANK_CSV_LINE_END.findall(data, first, last + 1))
+            first_blank = self.line_blank and not data[start:first].strip(b" \t")
+            if not first_blank:
+                self._check_fields(self.commas + data.count(b",", start, first), self.record_line)
+            self._check_lines(data, first + 1, last)
+            blank = int(first_blank) + len(_BLANK_CSV_LINE_END.findall(data, first, last + 1))
             self.records += newlines - blank
             self.line += newlines
+            self.record_line += newlines
             self.line_blank = not data[last + 1 : end].strip(b" \t")
+            self.commas = data.count(b",", last + 1, end)
         self.at_field_start = data[end - 1 : end] in (b",", b"\n")
+
+    def _check_lines(self, data: bytes, start: int, end: int) -> None:
+        """Fields of the whole lines in data[start:end] (the records of a chunk without a
+        quoted field): one regex search for a line with too many separators."""
+        line = self.record_line + 1
+        while self.most_fields is None and start < end:  # the header, the first row
+            stop = data.find(b"\n", start, end)
+            stop = end if stop == -1 else stop
+            if data[start:stop].strip(b" \t"):
+                self._check_fields(data.count(b",", start, stop), line)
+            start, line = stop + 1, line + 1
+        if start >= end or self.too_many_fields is None:
+            return
+        found = self.too_many_fields.search(data, start, end)
+        if found is not None:
+            line += data.count(b"\n", start, found.start())
+            stop = data.find(b"\n", found.start(), end)
+            self._check_fields(data.count(b",", found.start(), end if stop == -1 else stop), line)
+
+    def _check_fields(self, commas: int, line: int) -> None:
+        """pandas takes the header's fields, or the first row's when it has more (the extra
+        ones become the index); a later record with more fields is an error."""
+        fields = commas + 1
+        if self.header_fields is None:
+            self.header_fields = fields
+        elif self.most_fields is None:
+            self.most_fields = max(self.header_fields, fields)
+            # A line (no newline inside) with `most_fields` separators has one field too many.
+            self.too_many_fields = re.compile(rb"(?:[^\n,]*,){%d}" % self.most_fields)
+        elif fields > self.most_fields:
+            raise RowCountError(
+                f"{self.path}: line {line}: malformed CSV (Expected {self.most_fields} fields, "
+                f"saw {fields}); pandas and datasets refuse it"
+            )
 
     def _skip_quoted(self, data: bytes, start: int) -> int:
         if self.odd_quote_run is not None:  # the run of quotes that ended the last chunk goes on
