@@ -591,8 +591,11 @@ class _CsvRecordCounter:
             self.header_fields = fields
         elif self.most_fields is None:
             self.most_fields = max(self.header_fields, fields)
-            # A line (no newline inside) with `most_fields` separators has one field too many.
-            self.too_many_fields = re.compile(rb"(?:[^\n,]*,){%d}" % self.most_fields)
+            # A line with `most_fields` separators has one field too many. Anchored at line
+            # starts: unanchored, a search would rescan each line from every byte of it.
+            self.too_many_fields = re.compile(
+                rb"^(?:[^\n,]*+,){%d}" % self.most_fields, re.MULTILINE
+            )
         elif fields > self.most_fields:
             raise RowCountError(
                 f"{self.path}: line {line}: malformed CSV (Expected {self.most_fields} fields, "
