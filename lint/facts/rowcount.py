@@ -463,6 +463,9 @@ def _count_json_array(path: str, stream: IO[bytes], start_offset: int) -> int:
 # which datasets' csv builder reads with, has skip_blank_lines=True); any other byte makes it a row.
 _BLANK_CSV_LINE_END = re.compile(rb"\n[ \t]*(?=\n)")
 _QUOTE_RUN = re.compile(rb'"+')
+# A quoted field whose closing quote is followed, in the same chunk, by a byte that is not a
+# quote (possessive loops: no backtracking, whatever the field's length).
+_CLOSED_QUOTED_FIELD = re.compile(rb'"[^"]*+(?:""[^"]*+)*+"(?=[^"])')
 
 
 class _CsvRecordCounter:
@@ -527,6 +530,12 @@ class _CsvRecordCounter:
                 continue
             quote = self._opening_quote(data, position)
             self._count_unquoted(data, position, quote)
+            closed = _CLOSED_QUOTED_FIELD.match(data, quote)
+            if closed is not None:  # the usual field, closed in this chunk: one regex match
+                self.line += data.count(b"\n", quote, closed.end())
+                self.line_blank = self.at_field_start = False
+                position = closed.end()
+                continue
             if quote < len(data):
                 self.in_quotes, self.quote_line, self.line_blank = True, self.line, False
                 quote += 1
