@@ -84,6 +84,31 @@ class Recommendation:
         return next((s.value for s in self.settings if s.key == key), None)
 
 
+# An interval: every N steps, every epoch, or never (None).
+EPOCH = "epoch"
+Interval = int | str | None
+
+
+@record(frozen=True)
+class Current:
+    """What a config already sets that recommend must not make worse: the per-device batch
+    (it sets GPU memory, so it is never raised) and how often the run logs, evaluates and saves
+    (a recommendation may make those more frequent, never less)."""
+
+    per_device: int | None = None  # None: the config sets no batch yet
+    logging: Interval = None
+    evaluation: Interval = None
+    saving: Interval = None
+    max_samples: int | None = None
+
+
+def steps_of(every: Interval, per_epoch: int) -> int | None:
+    """An interval in optimizer steps of the recommended schedule."""
+    if every == EPOCH:
+        return per_epoch
+    return every if isinstance(every, int) else None
+
+
 @record(frozen=True)
 class Request:
     dataset_rows: int  # rows as stored (before max_samples and the val_size split)
@@ -94,6 +119,10 @@ class Request:
     transformers: Version
     finetuning_type: str | None = None  # the config's own spelling (oft, freeze), if any
     eval_dataset: bool = False  # the config evaluates on a separate dataset, not a split
+    current: Current = Current()  # a config's own settings (nothing for a bare block)
+    # Whether the trainer can evaluate and save per epoch with early stopping (Axolotl
+    # needs step counts).
+    epoch_strategies: bool = True
 
 
 def plural(count: int, word: str) -> str:
@@ -180,11 +209,22 @@ class _Chooser:
             )
         return implied, steps, why
 
+    def batch(self) -> tuple[int, int]:
+        """(per-device batch, accumulation): the preset's effective batch, reached through
+        gradient accumulation when the config already has a per-device batch, because that
+        batch sets the GPU memory the run needs and a larger one can run out of it."""
+        preset = self.preset
+        own = self.request.current.per_device
+        if own is None:
+            return preset.per_device, preset.accumulation
+        return own, max(1, round(preset.per_device * preset.accumulation / own))
+
     def choose(self) -> Schedule:
         preset, guidelines = self.preset, self.guidelines
         too_few = guidelines["too_few_steps_below"]
-        evaluate = preset.evaluation != "when-needed"
-        per_device, accumulation = preset.per_device, preset.accumulation
+        # A config that evaluates keeps evaluating: monitoring never gets sparser.
+        evaluate = preset.evaluation != "when-needed" or self.request.current.evaluation is not None
+        per_device, accumulation = self.batch()
         batch_note = ""
         for _ in range(2):  # "when-needed" evaluation is decided once the length is known
             train_rows, eval_rows, per_epoch, tier = self.shape(evaluate, per_device, accumulation)
@@ -226,12 +266,20 @@ class _Chooser:
         )
 
 
+def max_samples(request: Request) -> int | None:
+    """The preset's row cap, never more rows than the config's own cap already allows."""
+    cap = PRESET_SETTINGS[request.preset].max_samples
+    if cap is None or request.current.max_samples is None:
+        return cap
+    return min(cap, request.current.max_samples)
+
+
 def recommend(request: Request) -> Recommendation:
-    preset = PRESET_SETTINGS[request.preset]
     notes: list[str] = []
     used_rows = request.dataset_rows
-    if preset.max_samples is not None and used_rows > preset.max_samples:
-        used_rows = preset.max_samples
+    cap = max_samples(request)
+    if cap is not None and used_rows > cap:
+        used_rows = cap
         notes.append(
             f"max_samples keeps {thousands(used_rows)} of the {thousands(request.dataset_rows)} "
             "rows; the schedule below is for those"
@@ -273,14 +321,17 @@ def _method_settings(request: Request) -> list[Setting]:
 
 
 def _dataset_settings(request: Request, schedule: Schedule) -> list[Setting]:
-    preset = PRESET_SETTINGS[request.preset]
     settings = []
-    if preset.max_samples is not None:
-        truncates = request.dataset_rows > preset.max_samples
-        why = f"{request.preset} preset: at most {thousands(preset.max_samples)} rows per dataset"
+    cap = max_samples(request)
+    if cap is not None:
+        truncates = request.dataset_rows > cap
+        source = (
+            "the config's" if cap == request.current.max_samples else f"{request.preset} preset:"
+        )
+        why = f"{source} at most {thousands(cap)} rows per dataset"
         if not truncates:
             why += f" (all {thousands(request.dataset_rows)} are used)"
-        settings.append(Setting("max_samples", preset.max_samples, why, "dataset"))
+        settings.append(Setting("max_samples", cap, why, "dataset"))
     if schedule.evaluate and not request.eval_dataset:
         why = (
             f"holds out {thousands(schedule.eval_rows)} rows for evaluation "
@@ -297,13 +348,23 @@ def _train_settings(request: Request, schedule: Schedule) -> list[Setting]:
     per_device, accumulation, total = schedule.per_device, schedule.accumulation, schedule.total
     world = request.world_size
     effective = per_device * accumulation * world
-    halved = f": {preset.per_device}, halved" if per_device != preset.per_device else ""
+    own = request.current.per_device
+    if per_device == own:
+        batch_why = "the config's own, kept: it sets the GPU memory the run needs"
+    else:
+        start = own if own is not None else preset.per_device
+        source = "the config's" if own is not None else f"{request.preset} preset"
+        halved = f": {start}, halved" if per_device != start else ""
+        batch_why = (
+            f"{source}{halved}{schedule.batch_note}; sets GPU memory: to use less, halve it "
+            "and double gradient_accumulation_steps"
+        )
     band = learning_rate_band(guidelines, request.method)
     settings = [
         Setting(
             "per_device_train_batch_size",
             per_device,
-            f"{request.preset} preset{halved}{schedule.batch_note}",
+            batch_why,
             "train",
         ),
         Setting(
@@ -347,32 +408,46 @@ def _train_settings(request: Request, schedule: Schedule) -> list[Setting]:
 def _monitoring_settings(
     request: Request, schedule: Schedule
 ) -> tuple[list[Setting], list[tuple[str, str]]]:
-    """Logging, evaluation, checkpoints and early stopping; and the keys that contradict them."""
+    """Logging, evaluation, checkpoints and early stopping; and the keys that contradict them.
+
+    A config's own cadence caps the preset's: the block may log, evaluate and save more often
+    than the config did, never less often."""
     preset = PRESET_SETTINGS[request.preset]
     guidelines = request.guidelines
-    total, evaluate = schedule.total, schedule.evaluate
+    current = request.current
+    total, evaluate, per_epoch = schedule.total, schedule.evaluate, schedule.steps_per_epoch
     settings: list[Setting] = []
 
     def add(key: str, value: Any, why: str, section: str) -> None:
         settings.append(Setting(key, value, why, section))
 
     logging = interval(preset.logging_steps, total, guidelines["min_log_points"])
-    too_few_logs = (
+    logging_note = (
         "" if logging == preset.logging_steps else f" ({preset.logging_steps} would log too few)"
     )
+    own_logging = steps_of(current.logging, per_epoch)
+    if own_logging is not None and own_logging < logging:
+        logging, logging_note = own_logging, " (as often as the config logged)"
     add(
         "logging_steps",
         logging,
-        f"{plural(total // logging, 'loss point')}{too_few_logs}",
+        f"{plural(total // logging, 'loss point')}{logging_note}",
         "output",
     )
 
+    # Checkpoints are saved at the evaluations (the best one must have a checkpoint), so the
+    # config's evaluation and save cadences both cap the evaluation interval.
+    own = [steps_of(c, per_epoch) for c in (current.evaluation, current.saving)]
+    cap = min((steps for steps in own if steps is not None), default=None)
     removals: list[tuple[str, str]] = []
-    if preset.evaluation == "steps":
-        assert preset.eval_steps is not None
-        every = interval(preset.eval_steps, total, guidelines["evaluations_wanted"])
+    by_steps = not request.epoch_strategies or (cap is not None and cap < per_epoch)
+    if preset.evaluation == "steps" or (evaluate and by_steps):
+        wanted = preset.eval_steps or per_epoch
+        every = interval(wanted, total, guidelines["evaluations_wanted"])
+        note = f" ({wanted} is too sparse)" if every != wanted and preset.eval_steps else ""
+        if cap is not None and cap < every:
+            every, note = cap, " (as often as the config evaluated or saved)"
         evaluations = total // every
-        shortened = "" if every == preset.eval_steps else f" ({preset.eval_steps} is too sparse)"
         add("save_strategy", "steps", "a checkpoint at every evaluation", "output")
         add(
             "save_steps",
@@ -381,7 +456,10 @@ def _monitoring_settings(
             "output",
         )
         add("eval_strategy", "steps", f"{plural(evaluations, 'evaluation')} in the run", "eval")
-        add("eval_steps", every, f"{request.preset} preset: every {every} steps{shortened}", "eval")
+        source = f"{request.preset} preset" if preset.eval_steps else "the config's cadence"
+        add("eval_steps", every, f"{source}: every {every} steps{note}", "eval")
+        for stale in ("evals_per_epoch", "saves_per_epoch"):
+            removals.append((stale, "eval_steps and save_steps set the cadence"))
     elif evaluate:
         entered = math.ceil(schedule.epochs)
         add("save_strategy", "epoch", "a checkpoint at every evaluation", "output")
@@ -389,12 +467,15 @@ def _monitoring_settings(
         for stale in ("eval_steps", "save_steps"):
             removals.append((stale, "ignored with the epoch strategy"))
     else:
-        add(
-            "save_strategy",
-            "no",
-            "a quick experiment keeps only the final model, which LLaMA-Factory saves at the end",
-            "output",
-        )
+        if current.saving is None:
+            add(
+                "save_strategy",
+                "no",
+                "a quick experiment keeps only the final model, which LLaMA-Factory saves at "
+                "the end",
+                "output",
+            )
+            removals.append(("save_steps", "nothing is saved during a quick experiment"))
         add(
             "eval_strategy",
             "no",
@@ -402,8 +483,8 @@ def _monitoring_settings(
             "guidelines do not need evaluation for a quick experiment",
             "eval",
         )
-        for stale in ("eval_steps", "save_steps", "val_size"):
-            removals.append((stale, "nothing is evaluated or saved during a quick experiment"))
+        for stale in ("eval_steps", "val_size"):
+            removals.append((stale, "nothing is evaluated during a quick experiment"))
     if preset.best_model and evaluate:
         add(
             "load_best_model_at_end",

@@ -855,7 +855,7 @@ def eval_steps_ignored(context: Context) -> Iterator[Finding]:
     config = context.config
     for kind in ("eval", "save", "logging"):
         steps, strategy = f"{kind}_steps", f"{kind}_strategy"
-        if not config.has(steps) or config.value(strategy) not in ("epoch", "no"):
+        if not config.given(steps) or config.value(strategy) not in ("epoch", "no"):
             continue
         if not config.has(strategy) and (kind == "save" or config.refuses_contradictions):
             continue  # only an explicit strategy contradicts the steps
@@ -1000,6 +1000,9 @@ def cadence_conflict(context: Context) -> Iterator[Finding]:
     evals_per_epoch: 4
     ```
 
+    Like Axolotl, a key set to null or 0 counts as unset (`eval_steps: null` beside
+    `evals_per_epoch: 4` is fine).
+
     ## Fix safety
     No fix: keep the one you meant.
 
@@ -1008,7 +1011,7 @@ def cadence_conflict(context: Context) -> Iterator[Finding]:
     """
     config = context.config
     for steps, per_epoch in (("eval_steps", "evals_per_epoch"), ("save_steps", "saves_per_epoch")):
-        if config.has(steps) and config.has(per_epoch):
+        if config.given(steps) and config.given(per_epoch):
             yield Finding(
                 f"{_set(context, steps)} and `{per_epoch}` are both set: {config.dialect.title} "
                 f"stops with `{steps} and {per_epoch} are mutually exclusive and cannot be used "
@@ -1052,8 +1055,8 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
     `evals_per_epoch` only with evaluation data and only to a fraction below 1.
     """
     config = context.config
-    if not config.has("evals_per_epoch") or config.has("eval_steps"):
-        return
+    if not config.given("evals_per_epoch") or config.given("eval_steps"):
+        return  # like Axolotl, a null or 0 is unset
     per_epoch = config.number("evals_per_epoch")
     epochs = config.number("num_train_epochs")
     if not config.has_eval_data():

@@ -221,10 +221,52 @@ def unknown_key(context: Context) -> Iterator[Finding]:
     env_keys = _env_keys(context)
     present = context.document.entries
     yield from _environment_only(context, env_keys)
+    listed = _listed_plugins(context)
     for key, entry in present.items():
+        plugin = properties.get(key, {}).get("x-epochlint-plugin")
+        if plugin is not None and plugin not in listed:
+            yield _plugin_not_listed(context, key, entry, plugin)
+            continue
         if key in properties or key in deprecated or key in env_keys:
             continue
         yield _unknown(context, key, entry)
+
+
+def _listed_plugins(context: Context) -> set[str]:
+    """The plug-ins the file lists that the dialect knows, by their full names (Axolotl also
+    finds `liger.LigerPlugin` under `axolotl.integrations.`)."""
+    dialect = context.config.dialect
+    known = dialect.schema.get("x-epochlint-plugins", {})
+    entry = context.document.entries.get(dialect.plugins_key or "")
+    names = entry.value if entry is not None and isinstance(entry.value, list) else []
+    listed: set[str] = set()
+    for name in map(str, names):
+        listed.update(full for full in known if full == name or full.endswith("." + name))
+    return listed
+
+
+def _unknown_plugins(context: Context) -> list[str]:
+    """The plug-ins the file lists that the dialect does not know (they may define any key)."""
+    dialect = context.config.dialect
+    known = dialect.schema.get("x-epochlint-plugins", {})
+    entry = context.document.entries.get(dialect.plugins_key or "")
+    names = entry.value if entry is not None and isinstance(entry.value, list) else []
+    return [
+        str(name) for name in names
+        if not any(full == str(name) or full.endswith("." + str(name)) for full in known)
+    ]  # fmt: skip
+
+
+def _plugin_not_listed(context: Context, key: str, entry: Entry, plugin: str) -> Finding:
+    plugins_key = context.config.dialect.plugins_key
+    return Finding(
+        f"`{key}` belongs to the plug-in `{plugin}`, which `{plugins_key}:` does not list, so "
+        f"{context.config.dialect.title} drops it without a word; add the plug-in to "
+        f"`{plugins_key}:`",
+        entry.key_span,
+        None,
+        {"key": key, "plugin": plugin},
+    )
 
 
 def _environment_only(context: Context, env_keys: set[str]) -> Iterator[Finding]:
@@ -283,7 +325,12 @@ def _aliased(context: Context, key: str, entry: Entry, alias: dict[str, Any]) ->
         target = alias["key"]
         message = f"{not_argument}; did you mean `{target}` ({alias['why']})?"
         if target in present:
-            return message + f" `{target}` is already set; remove `{key}`", None, None
+            # The same value twice: removing the copy changes nothing but the key the trainer
+            # refuses or ignores. Two values: which one was meant is the user's call.
+            same = present[target].value == entry.value
+            safety = context.config.dialect.rename_safety if same else "suggested"
+            removal = Fix((Edit("remove", key),), safety)
+            return message + f" `{target}` is already set; remove `{key}`", removal, None
         rename = Edit("rename", key, new_key=target)
         return message, Fix((rename,), context.config.dialect.rename_safety), None
     if "set" in alias:
@@ -317,9 +364,9 @@ def _misspelled(context: Context, key: str) -> _Verdict:
         message += "; did you mean " + " or ".join(f"`{c}`" for c in candidates) + "?"
     elif dialect.script_defines_keys:
         severity = Severity.INFO  # most likely a field of the script's own dataclasses
-    plugins = dialect.plugins_key is not None and dialect.plugins_key in present
-    if plugins and not candidates:
-        message += " (unless one of the `plugins:` defines it)"
+    unknown_plugins = _unknown_plugins(context) if dialect.plugins_key in present else []
+    if unknown_plugins and not candidates:
+        message += f" (unless the plug-in `{unknown_plugins[0]}` defines it)"
         severity = Severity.WARNING
     return message, fix, severity
 
@@ -355,6 +402,9 @@ def wrong_type(context: Context) -> Iterator[Finding]:
     """
     config = context.config
     dialect = config.dialect
+    if config.lax_types:
+        yield from _lax_type_errors(context)
+        return
     type_errors = schema_errors(context, "type")
     for key, entry in context.document.entries.items():
         expected = dialect.types(key)
@@ -374,15 +424,43 @@ def wrong_type(context: Context) -> Iterator[Finding]:
                 {"key": key, "type": _type_name(value)},
             )
             continue
-        if key in STEP_INTERVAL_KEYS and isinstance(value, float) and value > 1:
-            if not value.is_integer():
-                yield Finding(
-                    f"`{key}: {value}` must be an integer when it is above 1 (values below 1 "
-                    f"are a fraction of the total steps); transformers stops with "
-                    f"`--{key} must be an integer if bigger than 1`",
-                    entry.value_span,
-                )
+        yield from _step_interval(key, entry)
     yield from _float_warmup_on_4x(context)
+
+
+def _step_interval(key: str, entry: Entry) -> Iterator[Finding]:
+    value = entry.value
+    if key in STEP_INTERVAL_KEYS and isinstance(value, float) and value > 1:
+        if not value.is_integer():
+            yield Finding(
+                f"`{key}: {value}` must be an integer when it is above 1 (values below 1 "
+                f"are a fraction of the total steps); transformers stops with "
+                f"`--{key} must be an integer if bigger than 1`",
+                entry.value_span,
+            )
+
+
+def _lax_type_errors(context: Context) -> Iterator[Finding]:
+    """Values the trainer's pydantic model refuses in lax mode (`"3"` is an int there, `0.1`
+    is not; an explicit null only where the field allows None)."""
+    config = context.config
+    for key, entry in context.document.entries.items():
+        if entry.merged or key not in config.dialect.properties:
+            continue
+        accepted, message = config.lax_value(key, entry.value)
+        if accepted:
+            yield from _step_interval(key, entry)
+            continue
+        if divergent_reading(entry, config.dialect.types(key)) is not None:
+            continue  # EL005 explains the misreading
+        fixed = _lossless(entry.value, config.dialect.types(key))
+        shown = repr(entry.value) if isinstance(entry.value, str) else format_value(entry.value)
+        yield Finding(
+            f"`{key}: {shown}` is refused: {config.dialect.title} stops with `{key}: {message}`",
+            entry.value_span,
+            Fix((Edit("set", key, fixed),), "safe") if fixed is not None else None,
+            {"key": key, "type": _type_name(entry.value)},
+        )
 
 
 def _float_warmup_on_4x(context: Context) -> Iterator[Finding]:
@@ -559,10 +637,20 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
                 severity=Severity.ERROR,
             )
             continue
-        # "fails": the dialect's own validator refuses the key (Axolotl's removed options).
-        removed = bool(info.get("fails")) or (
-            removed_in is not None and version >= Version.parse(removed_in)
-        )
+        # "fails": the dialect's own validator refuses the key (Axolotl's removed options)
+        # when its value is truthy or when it is set at all; otherwise the key does nothing.
+        fails = _refused_option(info.get("fails"), entry.value)
+        if info.get("fails") and not fails:
+            yield Finding(
+                f"`{key}` is no longer supported: {config.dialect.deprecations_by} refuses a "
+                f"config that sets it; `{key}: {format_value(entry.value)}` does nothing, "
+                "remove it",
+                entry.key_span,
+                Fix((Edit("remove", key),), "safe"),
+                {"key": key},
+            )
+            continue
+        removed = fails or (removed_in is not None and version >= Version.parse(removed_in))
         deprecated_now = (
             bool(info)
             and not removed
@@ -574,7 +662,7 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
         replacement = info.get("replacement_key")
         instead = f"`{replacement}`" if replacement else info.get("replacement")
         tool = config.dialect.deprecations_by
-        if info.get("fails"):
+        if fails:
             message = f"`{key}` is no longer supported: {tool} refuses the config"
         elif removed:
             message = (
@@ -596,4 +684,60 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
             fix,
             {"key": key, "removed_in": removed_in},
             Severity.ERROR if removed else Severity.WARNING,
+        )
+
+
+def _refused_option(when: str | None, value: Any) -> bool:
+    """Whether a removed option's value makes the trainer refuse the config ("truthy": any
+    true value; "set": anything but null)."""
+    if when == "truthy":
+        return bool(value)
+    if when == "set":
+        return value is not None
+    return bool(when)
+
+
+@rule("EL105", "config-refused", "error")
+def config_refused(context: Context) -> Iterator[Finding]:
+    """A setting or combination the trainer's own config validation refuses.
+
+    ## What it does
+    Runs the checks of Axolotl's config validation that a static tool can decide and that no
+    other rule reports: a required field that is missing (`base_model`, `learning_rate`),
+    `deepspeed` with the legacy `fsdp:` list, `sample_packing` with `rl:`, `save_strategy:
+    best` without `metric_for_best_model`, `lr_groups` with `loraplus_lr_ratio`,
+    `lora_target_parameters` with a non-zero `lora_dropout`, `eval_steps` with `val_set_size:
+    0`, a `type: sharegpt` dataset, and the others listed in the README. Like Axolotl, it
+    counts a key set to null, 0 or false as unset.
+
+    ## Why is this bad?
+    `axolotl train` stops before it loads the model, with the message the finding quotes.
+
+    ## Example
+    ```yaml
+    rl: dpo
+    sample_packing: true
+    ```
+
+    ## Use instead
+    ```yaml
+    rl: dpo
+    sample_packing: false
+    ```
+
+    ## Fix safety
+    No fix: which setting to change is your choice.
+
+    ## Source
+    axolotl `src/axolotl/utils/schemas/validation.py`, `config.py` and `peft.py`: the validator
+    each finding names.
+    """
+    config = context.config
+    for refusal in config.refusals():
+        entry = context.document.entries.get(refusal.key)
+        yield Finding(
+            f"{config.dialect.title} stops with: {refusal.message} ({refusal.validator})",
+            entry.key_span if entry is not None else None,
+            None,
+            {"key": refusal.key, "validator": refusal.validator},
         )

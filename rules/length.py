@@ -6,7 +6,6 @@ import math
 from collections.abc import Iterator
 
 from epochlint.diagnostic import Fix, format_value, thousands
-from epochlint.dialects.base import TrainingConfig
 from epochlint.facts.context import Context
 from epochlint.facts.guidelines import METHOD_NAMES, number_text, range_text
 from epochlint.rules import Finding, rule
@@ -419,7 +418,7 @@ def batch_size_fields(context: Context) -> Iterator[Finding]:
     config = context.config
     if not config.batch_fields_required:
         return
-    given = [name for name in BATCH_FIELDS if _truthy(config, name)]
+    given = [name for name in BATCH_FIELDS if config.given(name)]
     keys = ", ".join(config.key(name) for name in BATCH_FIELDS)
     if len(given) < 2:
         fix = None
@@ -441,9 +440,3 @@ def batch_size_fields(context: Context) -> Iterator[Finding]:
             "(batch_size counts per device, not per run)",
             config.span("batch_size"),
         )
-
-
-def _truthy(config: TrainingConfig, name: str) -> bool:
-    """Set and not 0/empty, as Axolotl's `data.get(field)` check sees it."""
-    entry = config.entry(name)
-    return entry is not None and bool(entry.value)

@@ -82,10 +82,29 @@ def duplicate_key(context: Context) -> Iterator[Finding]:
     num_train_epochs: 5
     ```
 
+    Axolotl and Hugging Face's `parse_yaml_file` read the file with `yaml.safe_load`, which
+    keeps the last value without a word: the run goes on with it, so there it is a warning.
+
     ## Fix safety
     No fix: only you know which value you meant.
     """
-    return _problems(context, "EL002")
+    silent = context.document.loader == "pyyaml"  # yaml.safe_load: the last value wins
+    for problem in context.document.problems:
+        if problem.code != "EL002":
+            continue
+        if silent:
+            yield Finding(
+                f"{problem.message}; yaml.safe_load keeps this later value and drops the earlier "
+                "one without a word. Keep one",
+                problem.span,
+                severity=Severity.WARNING,
+            )
+        else:
+            yield Finding(
+                f"{problem.message}; LLaMA-Factory refuses duplicate keys (found duplicate key). "
+                "Keep one",
+                problem.span,
+            )
 
 
 @rule("EL003", "not-a-mapping", "error")
@@ -187,8 +206,9 @@ def loader_divergent_scalar(context: Context) -> Iterator[Finding]:
     `save_strategy: no` hands the trainer `False`, which is not a valid strategy; a string
     learning rate fails deep inside the optimizer after the model has loaded. A value that the
     loader turns into the wrong type is an error (the run stops); a number read as another
-    number (`010` as 8) is a warning. Where the trainer converts a string itself (Axolotl's
-    `learning_rate`), a string is fine and not reported.
+    number (`010` as 8) is a warning. Where the trainer converts the string to what was meant
+    (Axolotl's pydantic model: `weight_decay: 1e-2` is 0.01 there, `max_steps: 1e4` is
+    refused), it is not reported.
 
     ## Example
     ```yaml
@@ -219,6 +239,11 @@ def loader_divergent_scalar(context: Context) -> Iterator[Finding]:
         accepted = config.dialect.types(key)
         read_type = _json_type(entry.value)
         fails = read_type not in accepted and not (read_type == "integer" and "number" in accepted)
+        if config.lax_types:  # pydantic converts: the string '1e-2' is 0.01 for a float
+            taken, converted = config.lax_value(key, entry.value)
+            if taken and converted == meant and type(converted) is type(meant):
+                continue
+            fails = not taken
         yield Finding(
             f"`{key}: {entry.node.value}` is read by {loader} as {how}; "
             f"write {format_value(meant) if not isinstance(meant, str) else repr(meant)}",

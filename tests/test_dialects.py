@@ -111,11 +111,25 @@ def test_an_unknown_key_does_nothing_in_axolotl_and_is_an_error() -> None:
     assert unknown.fix.edits == (Edit("rename", "num_train_epochs", new_key="num_epochs"),)
 
 
-def test_plugins_make_an_unknown_key_a_warning() -> None:
-    text = axolotl(plugins="[axolotl.integrations.liger.LigerPlugin]", liger_made_up="true")
-    unknown = only(lint(text), "EL101")
+def test_only_a_plugin_epochlint_does_not_know_makes_an_unknown_key_a_warning() -> None:
+    known = axolotl(plugins="[axolotl.integrations.liger.LigerPlugin]", liger_made_up="true")
+    unknown = only(lint(known), "EL101")
+    assert unknown.severity == Severity.ERROR  # the Liger plug-in's fields are known
+    assert "`liger_made_up` is not an Axolotl argument" in unknown.message
+    other = axolotl(plugins="[my_package.MyPlugin]", liger_made_up="true")
+    unknown = only(lint(other), "EL101")
     assert unknown.severity == Severity.WARNING
-    assert "unless one of the `plugins:` defines it" in unknown.message
+    assert "unless the plug-in `my_package.MyPlugin` defines it" in unknown.message
+
+
+def test_a_plugin_field_counts_only_with_its_plugin() -> None:
+    without = only(lint(axolotl(liger_rope="true")), "EL101")
+    assert without.severity == Severity.ERROR
+    assert (without.line, without.column) == (len(AXOLOTL.splitlines()) + 1, 1)
+    assert "belongs to the plug-in `axolotl.integrations.liger.LigerPlugin`" in without.message
+    assert "add the plug-in to `plugins:`" in without.message
+    short_name = axolotl(plugins="[liger.LigerPlugin]", liger_rope="true")
+    assert "EL101" not in rules_of(lint(short_name))
 
 
 @pytest.mark.parametrize(
@@ -409,3 +423,76 @@ def test_the_fixer_placement_is_an_attribute_of_the_dialect() -> None:
     assert llamafactory.section_of("lora_alpha") == "method"  # by its prefix
     assert llamafactory.section_of("unheard_of") is None
     assert "val_size" in llamafactory.sections["eval"]
+
+
+def test_axolotl_types_are_checked_as_pydantic_lax_mode_takes_them() -> None:
+    lax = lint(axolotl(micro_batch_size='"2"', lora_alpha="32.0", sample_packing="1"))
+    assert "EL102" not in rules_of(lax)
+    assert lax.plan is not None and lax.plan.effective_batch == 8  # "2" is the int 2
+    fraction = only(lint(axolotl(warmup_steps="0.1")), "EL102")
+    assert (fraction.line, fraction.column) == (len(AXOLOTL.splitlines()) + 1, 15)
+    assert fraction.message == (
+        "`warmup_steps: 0.1` is refused: Axolotl stops with `warmup_steps: Input should be a "
+        "valid integer, got a number with a fractional part`"
+    )
+    assert fraction.fix is None
+    null = only(lint(axolotl(output_dir="null")), "EL102")
+    assert "`output_dir: Input should be a valid string`" in null.message
+    whole = only(lint(axolotl(max_steps='"1e2"')), "EL102")
+    assert "unable to parse string as an integer" in whole.message
+    assert whole.fix is not None and whole.fix.edits == (Edit("set", "max_steps", 100),)
+
+
+def test_axolotl_counts_null_zero_and_false_as_unset() -> None:
+    quiet = lint(axolotl(val_set_size="0.1", evals_per_epoch="4", eval_steps="null"))
+    assert "EL415" not in rules_of(quiet)
+    conflict = only(
+        lint(axolotl(val_set_size="0.1", evals_per_epoch="4", eval_steps="10")), "EL415"
+    )
+    assert "mutually exclusive" in conflict.message
+    empty = only(lint(axolotl(max_packed_sequence_len="")), "EL104")
+    assert empty.severity == Severity.WARNING
+    assert "`max_packed_sequence_len: null` does nothing, remove it" in empty.message
+    assert empty.fix is not None and empty.fix.safety == "safe"
+    assert empty.fix.edits == (Edit("remove", "max_packed_sequence_len"),)
+    refused = only(lint(axolotl(max_packed_sequence_len="2048")), "EL104")
+    assert refused.severity == Severity.ERROR
+    assert "Axolotl refuses the config" in refused.message
+
+
+def test_a_duplicate_key_is_a_warning_where_yaml_safe_load_keeps_the_last_value() -> None:
+    result = lint(AXOLOTL + "learning_rate: 1.0e-4\n")
+    duplicate = only(result, "EL002")
+    assert duplicate.severity == Severity.WARNING
+    assert (duplicate.line, duplicate.column) == (len(AXOLOTL.splitlines()) + 1, 1)
+    assert "`learning_rate` is already set on line 12" in duplicate.message
+    assert "keeps this later value" in duplicate.message
+
+
+def test_a_hub_path_with_data_files_is_not_a_local_file(tmp_path: Path) -> None:
+    text = AXOLOTL.replace(
+        "  - path: tatsu-lab/alpaca\n",
+        "  - path: togethercomputer/Long-Data-Collections\n    data_files: pretrain/rp.jsonl.zst\n",
+    )
+    result = lint(text, root=tmp_path)
+    assert "EL503" not in rules_of(result)
+    hub = only(result, "EL501")
+    assert "`togethercomputer/Long-Data-Collections` is not a local file" in hub.message
+
+
+def test_el105_reports_what_axolotl_validation_refuses() -> None:
+    missing = only(lint(axolotl(learning_rate="").replace("learning_rate: \n", "")), "EL105")
+    assert missing.message == (
+        "Axolotl stops with: learning_rate: Field required (AxolotlInputConfig)"
+    )
+    packing = only(lint(axolotl(rl="dpo", sample_packing="true")), "EL105")
+    assert (packing.line, packing.column) == (len(AXOLOTL.splitlines()) + 2, 1)
+    assert "`sample_packing: true` does not work with RLHF training" in packing.message
+    assert "EL105" not in rules_of(lint(axolotl(rl="dpo", sample_packing="false")))
+
+
+def test_evals_per_epoch_set_to_null_or_0_is_no_finding() -> None:
+    for unset in ("null", "0"):
+        assert "EL416" not in rules_of(lint(axolotl(evals_per_epoch=unset)))
+    ignored = only(lint(axolotl(evals_per_epoch="4")), "EL416")
+    assert "`evals_per_epoch: 4` does nothing without evaluation data" in ignored.message

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, SHARED, require
+from conftest import SHARED, require
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = SHARED / "reference"
@@ -39,7 +39,7 @@ def test_the_llamafactory_and_hf_schemas_are_generated() -> None:
 
 @pytest.mark.usefixtures("scripts")
 def test_the_axolotl_schema_is_generated() -> None:
-    require(CORPUS / "axolotl", "the Axolotl examples")
+    require(REFERENCE, "the reference facts")
     import make_axolotl_schema
 
-    assert make_axolotl_schema.build(CORPUS / "axolotl") == _shipped("axolotl")
+    assert make_axolotl_schema.build(REFERENCE) == _shipped("axolotl")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import suppress
 from typing import IO
 
 from epochlint.commands.commandline import CommandLine, configurations
@@ -48,6 +49,14 @@ class CheckRun:
 def run_check(run: CheckRun) -> int:
     """Check (or fix) the files, write the report, and return the exit status. Raises
     commandline.OptionError for an option value that cannot be used."""
+    clash = checked_output(run)
+    if clash is not None:
+        echo(
+            f"epochlint: error: --output-file {run.output_file} is the checked file {clash}; "
+            "the report would replace it, so nothing was done\n",
+            sys.stderr,
+        )
+        return EXIT_FAILURE
     try:
         per_path = settings_per_path(run)
     except SettingsError as error:  # a configuration file that cannot be used
@@ -66,6 +75,22 @@ def run_check(run: CheckRun) -> int:
     if run.exit_zero and status == EXIT_FINDINGS:
         return EXIT_CLEAN
     return status
+
+
+def checked_output(run: CheckRun) -> str | None:
+    """The checked path that `--output-file` also names (through links, hard ones too), if any."""
+    if not run.output_file:
+        return None
+    output = os.path.realpath(run.output_file)
+    for path in run.paths:
+        if path == "-":
+            continue
+        if os.path.realpath(path) == output:
+            return path
+        with suppress(OSError):
+            if os.path.samefile(path, output):
+                return path
+    return None
 
 
 def settings_per_path(run: CheckRun) -> list[tuple[str, Settings]]:

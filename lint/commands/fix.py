@@ -7,7 +7,9 @@ standard error, so `epochlint --fix - < a.yaml > b.yaml` works like a filter.
 from __future__ import annotations
 
 import difflib
+import shutil
 import sys
+from contextlib import nullcontext
 
 import click
 
@@ -21,8 +23,17 @@ from epochlint.engine import (
     undecodable,
 )
 from epochlint.fix.planner import FixOutcome, fix_source
-from epochlint.fix.writer import WriteError, write_atomic
-from epochlint.reading.source import SourceError, UnreadablePath, decode, encode, read_file
+from epochlint.fix.writer import WriteError, locked
+from epochlint.reading.source import (
+    MAX_CONFIG_BYTES,
+    Source,
+    SourceError,
+    UnreadablePath,
+    decode,
+    encode,
+    read_file,
+)
+from epochlint.records import record
 from epochlint.settings import Settings
 
 
@@ -62,6 +73,13 @@ def fix_files(
     return results, "\n".join(footers) or None, status
 
 
+@record
+class _Tally:
+    fixed: int = 0  # findings fixed
+    failures: int = 0  # files that could not be read or written
+    changed: int = 0  # files changed (or, with --diff, that would be)
+
+
 def run_fixes(
     paths: tuple[str, ...],
     settings: Settings,
@@ -71,53 +89,104 @@ def run_fixes(
 ) -> tuple[list[FileResult], str, int]:
     """Fix every path; return the final lint results, the closing line and the exit status."""
     results: list[FileResult] = []
-    fixed = failures = changed_files = 0
+    tally = _Tally()
     for path in paths:
-        stdin_data = sys.stdin.buffer.read() if path == "-" else None
-        shown = (stdin_filename or "<stdin>") if stdin_data is not None else path
-        try:
-            source = read_file(path) if stdin_data is None else decode(stdin_data, shown)
-        except UnreadablePath as error:
-            results.append(FileResult(path, error=error.message))
-            failures += 1
-            continue
-        except SourceError as error:  # reported as EL001; never fixed
-            results.append(undecodable(shown, error, settings))
-            if stdin_data is not None and not diff:
-                sys.stdout.buffer.write(stdin_data)  # a filter passes on what it cannot fix
-            continue
-        outcome = fix_source(source, settings, only_safe)
-        result = outcome.result or check_source(source, settings)
-        if outcome.refused is not None and outcome.applied:
-            click.echo(f"{source.path}: not fixed: {outcome.refused}", err=True)
-            failures += 1
-            result = check_source(source, settings)
-        elif outcome.changed:
-            if diff:
-                sys.stdout.write(unified_diff(outcome))
-            elif path == "-":
-                sys.stdout.buffer.write(encode(source, outcome.text))
-            else:
-                try:
-                    write_atomic(path, encode(source, outcome.text), encode(source, source.text))
-                except WriteError as error:
-                    click.echo(f"{source.path}: not fixed: {error}", err=True)
-                    failures += 1
-                    result = check_source(source, settings)
-                    results.append(result)
-                    continue
-            fixed += len(outcome.applied)
-            changed_files += 1
-        elif path == "-" and not diff:
-            sys.stdout.buffer.write(encode(source, source.text))
-        for diagnostic, reason in outcome.failed:
-            click.echo(
-                f"{source.path}:{diagnostic.line}:{diagnostic.column}: {diagnostic.rule} fix "
-                f"not applied: {reason}",
-                err=True,
+        if path == "-":
+            results.append(
+                _fix_stdin(stdin_filename or "<stdin>", settings, diff, only_safe, tally)
             )
-        results.append(result)
-    return results, _footer(results, fixed, diff), _status(results, failures, diff, changed_files)
+        else:
+            results.append(_fix_path(path, settings, diff, only_safe, tally))
+    return results, _footer(results, tally.fixed, diff), _status(results, tally, diff)
+
+
+def _fix_stdin(
+    shown: str, settings: Settings, diff: bool, only_safe: bool, tally: _Tally
+) -> FileResult:
+    """`--fix -` is a filter, and a filter keeps its input: whatever fails (unreadable input,
+    a refused fix, an internal error), standard output gets the input unchanged."""
+    # One byte past the limit tells a config from input too large to parse, which is then
+    # passed on in chunks: memory stays bounded however long the input is.
+    data = sys.stdin.buffer.read(MAX_CONFIG_BYTES + 1)
+    passed_on = False
+    try:
+        try:
+            source = decode(data, shown)
+        except SourceError as error:  # reported as EL001; never fixed
+            return undecodable(shown, error, settings)
+        result, outcome = _fix(source, settings, diff, only_safe, tally)
+        if outcome is not None:
+            passed_on = True
+            sys.stdout.buffer.write(encode(source, outcome.text))
+            _count(tally, outcome)
+        return result
+    finally:
+        if not passed_on and not diff:
+            sys.stdout.buffer.write(data)
+            shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+
+
+def _fix_path(
+    path: str, settings: Settings, diff: bool, only_safe: bool, tally: _Tally
+) -> FileResult:
+    """Fix one file, holding its lock from the read to the write (none is needed for --diff),
+    so that a concurrent --fix, recommend --apply or diagnose --fix waits for this one."""
+    try:
+        with nullcontext(None) if diff else locked(path) as file:
+            try:
+                source = read_file(path)
+            except UnreadablePath as error:
+                tally.failures += 1
+                return FileResult(path, error=error.message)
+            except SourceError as error:  # reported as EL001; never fixed
+                return undecodable(path, error, settings)
+            result, outcome = _fix(source, settings, diff, only_safe, tally)
+            if outcome is None:
+                return result
+            if file is None:
+                raise WriteError("the file is gone or is not a regular file")
+            file.write(encode(source, outcome.text), encode(source, source.text))
+            _count(tally, outcome)
+            return result
+    except WriteError as error:
+        click.echo(f"{path}: not fixed: {error}", err=True)
+        tally.failures += 1
+        try:
+            return check_source(read_file(path), settings)
+        except SourceError as unreadable:
+            return FileResult(path, error=unreadable.message)
+
+
+def _fix(
+    source: Source, settings: Settings, diff: bool, only_safe: bool, tally: _Tally
+) -> tuple[FileResult, FixOutcome | None]:
+    """Plan the fixes and report the ones not applied; the lint to show, and the outcome when
+    there is a fixed text to write (with --diff, the diff is printed and counted here)."""
+    outcome = fix_source(source, settings, only_safe)
+    for diagnostic, reason in outcome.failed:
+        click.echo(
+            f"{source.path}:{diagnostic.line}:{diagnostic.column}: {diagnostic.rule} fix "
+            f"not applied: {reason}",
+            err=True,
+        )
+    if outcome.refused is not None and outcome.applied:
+        click.echo(f"{source.path}: not fixed: {outcome.refused}", err=True)
+        tally.failures += 1
+        return check_source(source, settings), None
+    result = outcome.result or check_source(source, settings)
+    if not outcome.changed:
+        return result, None
+    if diff:
+        sys.stdout.write(unified_diff(outcome))
+        _count(tally, outcome)
+        return result, None
+    return result, outcome
+
+
+def _count(tally: _Tally, outcome: FixOutcome) -> None:
+    tally.fixed += len(outcome.applied)
+    tally.changed += 1
 
 
 def _footer(results: list[FileResult], fixed: int, diff: bool) -> str:
@@ -132,9 +201,9 @@ def _footer(results: list[FileResult], fixed: int, diff: bool) -> str:
     return line
 
 
-def _status(results: list[FileResult], failures: int, diff: bool, changed_files: int) -> int:
-    if failures:
+def _status(results: list[FileResult], tally: _Tally, diff: bool) -> int:
+    if tally.failures:
         return EXIT_FAILURE
     if diff:
-        return EXIT_FINDINGS if changed_files else EXIT_CLEAN
+        return EXIT_FINDINGS if tally.changed else EXIT_CLEAN
     return exit_code(results)

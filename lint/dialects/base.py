@@ -26,7 +26,18 @@ from epochlint.reading.document import Document, Entry, Span
 from epochlint.records import field, record
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from epochlint.facts.dataset import Resolution
+
+
+@record(frozen=True)
+class Refusal:
+    """A config the trainer's validation refuses: the check, the key, the trainer's words."""
+
+    validator: str
+    key: str
+    message: str
 
 
 @record(frozen=True)
@@ -192,6 +203,24 @@ class TrainingConfig:
 
     def has(self, canonical: str) -> bool:
         return self.entry(canonical) is not None
+
+    def given(self, canonical: str) -> bool:
+        """Whether the trainer's own checks count the field as set (Axolotl's validators test
+        truthiness, so there a null, 0 or false is unset)."""
+        return self.has(canonical)
+
+    # Whether the trainer converts values in pydantic's lax mode ("3" for an int: Axolotl).
+    lax_types = False
+
+    def lax_value(self, key: str, value: Any) -> tuple[bool, Any]:
+        """With `lax_types`: (True, what the value becomes) when the trainer takes it for the
+        key, (False, the trainer's message) when it refuses it."""
+        return True, value
+
+    def refusals(self) -> Iterator[Refusal]:
+        """Settings or combinations the trainer's own config validation refuses that no
+        dedicated rule reports (EL105)."""
+        return iter(())
 
     def supports(self, canonical: str) -> bool:
         """Whether the dialect has a key for the field at all."""

@@ -499,8 +499,7 @@ def _build(
                 problems.append(
                     ReadProblem(
                         "EL002",
-                        f"`{key}` is already set on line {first.line}; LLaMA-Factory refuses "
-                        "duplicate keys (found duplicate key). Keep one",
+                        f"`{key}` is already set on line {first.line}",
                         key_span,
                     )
                 )

@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from epochlint.dialects.base import Dialect, OwnSchedule, TrainingConfig, load_schema
+from epochlint.dialects.axolotl.lax import coerce, refusal
+from epochlint.dialects.base import (
+    Dialect,
+    OwnSchedule,
+    Refusal,
+    TrainingConfig,
+    is_number,
+    load_schema,
+)
 from epochlint.dialects.llamafactory import PLACEMENT
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
 from epochlint.facts.rowcount import RowCountError, count_rows
@@ -40,6 +49,9 @@ KEYS = {
 }
 RL_STAGES = {"dpo": "dpo", "ipo": "dpo", "simpo": "dpo", "orpo": "dpo", "kto": "kto"}
 LOCAL_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".arrow", ".txt")
+# `datasets` builder names: `path: json` with `data_files:` is written for `load_dataset` and
+# read here as local files, as before (epochlint does not claim Axolotl's hub lookup fails).
+BUILDERS = frozenset({"json", "csv", "parquet", "arrow", "text"})
 
 
 class AxolotlConfig(TrainingConfig):
@@ -56,6 +68,40 @@ class AxolotlConfig(TrainingConfig):
          "interleave_probs", "pure_bf16", "logging_strategy", "neat_packing", "pissa_init",
          "loraplus_lr_ratio"}
     )  # fmt: skip
+
+    lax_types = True  # pydantic's lax mode: see lax.py
+
+    def lax_value(self, key: str, value: Any) -> tuple[bool, Any]:
+        spec = self.dialect.properties.get(key)
+        if spec is None:
+            return True, value  # a key Axolotl drops: EL101's
+        accepted = coerce(value, spec)
+        return (False, refusal(value, spec)) if accepted is None else (True, accepted.value)
+
+    def value(self, canonical: str) -> Any:
+        """A value as Axolotl's pydantic model holds it: `"2"` for an int is 2, `1` for a bool
+        is true (a value it refuses is returned as written; EL102 reports it)."""
+        found = self.entry(canonical)
+        if found is None:
+            return super().value(canonical)
+        accepted, value = self.lax_value(found.key, found.value)
+        if not accepted or (is_number(found.value) and value == found.value):
+            return found.value  # refused, or the same number (3 is 3.0 for a float field)
+        return value
+
+    def given(self, canonical: str) -> bool:
+        """Set, as Axolotl's validators see the file: `data.get(key)` is truthy."""
+        found = self.entry(canonical)
+        return found is not None and bool(found.value)
+
+    def refusals(self) -> Iterator[Refusal]:
+        from epochlint.dialects.axolotl.validators import refusals
+
+        entries = self.document.entries
+        for key in self.dialect.schema.get("x-epochlint-required", ()):
+            if key not in entries:  # pydantic: no default to fill in
+                yield Refusal("AxolotlInputConfig", key, f"{key}: Field required")
+        yield from refusals({key: entry.value for key, entry in entries.items()})
 
     @property
     def method(self) -> str:
@@ -156,7 +202,10 @@ class AxolotlConfig(TrainingConfig):
 
 
 def _dataset_rows(item: Any, root: Path, problems: list[DatasetProblem]) -> DatasetRows:
-    """One `datasets:` entry: local files are counted, anything else is a hub dataset."""
+    """One `datasets:` entry, found as Axolotl's `load_dataset_with_config` finds it: a `path`
+    that exists on disk is local (a file, or a folder whose `data_files` are read); any other
+    `path` names a hub repository (its `data_files` are files in that repository) or a cloud
+    location, unless it is plainly a local file name that is missing."""
     if not isinstance(item, dict):
         problems.append(
             DatasetProblem(
@@ -169,23 +218,27 @@ def _dataset_rows(item: Any, root: Path, problems: list[DatasetProblem]) -> Data
         return DatasetRows(str(item), None, None, "unknown", None, False)
     name = str(item.get("path", ""))
     files = item.get("data_files")
-    candidates = [files] if isinstance(files, str) else list(files or [])
-    if not candidates:
-        candidates = [name]
-    paths = [Path(root, str(candidate)) for candidate in candidates]
-    if all(path.exists() for path in paths):
-        try:
-            stored = sum(count_rows(path) for path in paths)
-        except RowCountError as error:
-            problems.append(DatasetProblem("EL503", f"dataset `{name}`: {error}", name, None))
-            return DatasetRows(name, None, None, "file", os.fspath(paths[0]), False)
-        return DatasetRows(name, stored, stored, "file", os.fspath(paths[0]), False)
-    missing = [path for path in paths if not path.exists()]
-    if files or any(str(path).endswith(LOCAL_SUFFIXES) for path in missing):
+    listed = [files] if isinstance(files, str) else [str(file) for file in files or []]
+    local = Path(root, name)
+    if local.is_file():
+        return _local_rows(name, [local], problems)
+    if (local.is_dir() or name in BUILDERS) and listed:
+        return _local_rows(name, [Path(root, file) for file in listed], problems)
+    if local.is_dir():
         problems.append(
-            DatasetProblem("EL503", f"dataset `{name}`: {missing[0]} not found", name, None)
+            DatasetProblem(
+                "EL501",
+                f"dataset `{name}` is a folder (a saved or script dataset) whose rows epochlint "
+                "does not count; pass --dataset-size N or add a '# epochlint: dataset-size=N' "
+                "comment",
+                name,
+                None,
+            )
         )
-        return DatasetRows(name, None, None, "file", os.fspath(missing[0]), False)
+        return DatasetRows(name, None, None, "unknown", os.fspath(local), False)
+    if name.endswith(LOCAL_SUFFIXES) or name.startswith(("/", "./", "../")):
+        problems.append(DatasetProblem("EL503", f"dataset `{name}`: {local} not found", name, None))
+        return DatasetRows(name, None, None, "file", os.fspath(local), False)
     problems.append(
         DatasetProblem(
             "EL501",
@@ -196,6 +249,21 @@ def _dataset_rows(item: Any, root: Path, problems: list[DatasetProblem]) -> Data
         )
     )
     return DatasetRows(name, None, None, "hub", None, False)
+
+
+def _local_rows(name: str, paths: list[Path], problems: list[DatasetProblem]) -> DatasetRows:
+    missing = [path for path in paths if not path.exists()]
+    if missing:
+        problems.append(
+            DatasetProblem("EL503", f"dataset `{name}`: {missing[0]} not found", name, None)
+        )
+        return DatasetRows(name, None, None, "file", os.fspath(missing[0]), False)
+    try:
+        stored = sum(count_rows(path) for path in paths)
+    except RowCountError as error:
+        problems.append(DatasetProblem("EL503", f"dataset `{name}`: {error}", name, None))
+        return DatasetRows(name, None, None, "file", os.fspath(paths[0]), False)
+    return DatasetRows(name, stored, stored, "file", os.fspath(paths[0]), False)
 
 
 def axolotl_steps(
