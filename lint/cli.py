@@ -16,6 +16,8 @@ from epochlint.commands.guard import guard_command
 from epochlint.commands.plan import plan_command
 from epochlint.commands.recommend import recommend_command
 from epochlint.commands.rule import rule_command
+from epochlint.commands.schema import schema_command
+from epochlint.commands.server import server_command
 
 
 class DefaultToCheck(click.Group):
@@ -49,5 +51,7 @@ for command in (
     plan_command,
     recommend_command,
     guard_command,
+    schema_command,
+    server_command,
 ):
     main.add_command(command)

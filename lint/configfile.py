@@ -22,7 +22,7 @@ from epochlint.diagnostic import Severity
 from epochlint.reading.safeopen import read_regular_text
 from epochlint.reading.source import MAX_CONFIG_BYTES
 from epochlint.records import field, record, replace
-from epochlint.rules import all_rules
+from epochlint.rules import all_rules, default_selection
 from epochlint.settings import COMMAND_LINE, Settings, SettingsError, guidelines_with
 from epochlint.versions import Version
 
@@ -503,19 +503,20 @@ def _matching(codes: list[str], prefixes: frozenset[str]) -> set[str]:
 
 
 def selection(layers: list[Options]) -> frozenset[str] | None:
-    """The rules enabled after each layer's select, extend-select, then ignore (None: all).
+    """The rules enabled after each layer's select, extend-select, then ignore (None: the
+    default selection, which leaves out the opt-in rules).
 
     A layer's `select` starts over, so `--select` on the command line replaces the file's
     selection, while `--ignore` and `--extend-select` adjust it.
     """
     codes = [rule.code for rule in all_rules()]
-    enabled = set(codes)
+    enabled = set(default_selection())
     for layer in layers:
         if layer.select is not None:
             enabled = _matching(codes, layer.select)
         enabled |= _matching(codes, layer.extend_select)
         enabled -= _matching(codes, layer.ignore)
-    return None if enabled == set(codes) else frozenset(enabled)
+    return None if enabled == default_selection() else frozenset(enabled)
 
 
 def settings_from(layers: list[Options], checked: Path | None) -> Settings:

@@ -78,7 +78,7 @@ class Settings:
     dataset_size: int | None = None  # rows as stored, given by the user
     dataset_size_source: str | None = None
     transformers: Version = field(default_factory=default_transformers)
-    select: frozenset[str] | None = None  # None = every rule
+    select: frozenset[str] | None = None  # None = the default selection (no opt-in rule)
     ignore: frozenset[str] = frozenset()
     severities: dict[str, Severity] = field(default_factory=dict)
     unfixable: frozenset[str] = frozenset()
@@ -89,5 +89,7 @@ class Settings:
         if any(code.startswith(prefix) for prefix in self.ignore):
             return False
         if self.select is None:
-            return True
+            from epochlint.rules import default_selection  # the registry, loaded by the check
+
+            return code in default_selection()
         return any(code.startswith(prefix) for prefix in self.select)

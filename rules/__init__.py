@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from epochlint.diagnostic import Fix, Severity
@@ -42,6 +43,10 @@ class Rule:
     severity: Severity
     fix: Literal["safe", "suggested"] | None
     check: Check
+    # Not in the default selection (as ruff's rules outside its default set): a rule that
+    # fires on most real configs without changing what anyone does. `--extend-select` or a
+    # `select` that names it turns it on.
+    opt_in: bool = False
 
     # The documentation is read from the docstring when it is shown, not when every rule is
     # registered at the start of every run.
@@ -58,12 +63,16 @@ REGISTRY: dict[str, Rule] = {}
 
 
 def rule(
-    code: str, name: str, severity: str, fix: Literal["safe", "suggested"] | None = None
+    code: str,
+    name: str,
+    severity: str,
+    fix: Literal["safe", "suggested"] | None = None,
+    opt_in: bool = False,
 ) -> Callable[[Check], Check]:
     def register(check: Check) -> Check:
         if code in REGISTRY:
             raise RuntimeError(f"rule {code} registered twice")
-        REGISTRY[code] = Rule(code, name, Severity(severity), fix, check)
+        REGISTRY[code] = Rule(code, name, Severity(severity), fix, check, opt_in)
         return check
 
     return register
@@ -103,6 +112,12 @@ def all_rules() -> list[Rule]:
     )
 
     return [REGISTRY[code] for code in sorted(REGISTRY)]
+
+
+@cache  # asked for every rule of every file; the registry is complete once loaded
+def default_selection() -> frozenset[str]:
+    """The rules a run checks when nothing selects rules: every rule that is not opt-in."""
+    return frozenset(rule.code for rule in all_rules() if not rule.opt_in)
 
 
 def get_rule(code_or_name: str) -> Rule | None:

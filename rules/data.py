@@ -71,7 +71,10 @@ def dataset_size_unknown(context: Context) -> Iterator[Finding]:
         reasons.append(context.rows.note)
     if not reasons:
         return  # another finding (EL502, EL503, EL506) already says what is wrong
-    skipped = "" if plan.total_steps is not None else f"; skipped: {', '.join(STEP_RULES)}"
+    step_rules = [code for code in STEP_RULES if context.settings.enabled(code)]
+    skipped = ""
+    if plan.total_steps is None and step_rules:
+        skipped = f"; skipped: {', '.join(step_rules)}"
     for reason in reasons:
         message = reason if HOW_TO_GIVE_N.split("`")[1] in reason else f"{reason}; {HOW_TO_GIVE_N}"
         yield Finding(message + skipped, config.span("dataset"))

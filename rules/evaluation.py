@@ -526,12 +526,14 @@ def eval_never_runs(context: Context) -> Iterator[Finding]:
     )
 
 
-@rule("EL408", "no-intermediate-checkpoint", "info")
+@rule("EL408", "no-intermediate-checkpoint", "info", opt_in=True)
 def no_intermediate_checkpoint(context: Context) -> Iterator[Finding]:
     """`save_steps` at or beyond the end of training: only the final checkpoint is saved.
 
     ## What it does
     Reports a steps save schedule that saves nothing before the last step.
+    Opt-in (`--extend-select EL408`): most official examples save only at the end of a short
+    run on purpose, so it is outside the default selection.
 
     ## Why is this bad?
     A crash, a preemption or an overfit end leaves no earlier checkpoint to resume from or to
@@ -1027,7 +1029,8 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
     ## What it does
     Reports `evals_per_epoch` without evaluation data (no `val_set_size`, no
     `test_datasets`), and `evals_per_epoch` x `num_epochs` of 1 or less, where Axolotl sets no
-    evaluation at all instead of one at the end.
+    evaluation at all instead of one at the end. `evals_per_epoch: null` or `0` asks for no
+    cadence and is not reported.
 
     ## Why is this bad?
     The config looks as if it evaluates, but the run never does: overfitting goes unseen and
@@ -1058,6 +1061,8 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
     if not config.given("evals_per_epoch") or config.given("eval_steps"):
         return  # like Axolotl, a null or 0 is unset
     per_epoch = config.number("evals_per_epoch")
+    if not per_epoch:
+        return  # null or 0 asks for no evaluation cadence, which is what happens
     epochs = config.number("num_train_epochs")
     if not config.has_eval_data():
         yield Finding(
@@ -1066,7 +1071,7 @@ def cadence_ignored(context: Context) -> Iterator[Finding]:
             f"data: set `{config.key('val_size')}` or `{config.key('eval_dataset')}`",
             config.span("evals_per_epoch"),
         )
-    elif per_epoch and epochs and per_epoch * epochs <= 1:
+    elif epochs and per_epoch * epochs <= 1:
         written = format_value(config.value("num_train_epochs"))
         yield Finding(
             f"`evals_per_epoch: {format_value(config.value('evals_per_epoch'))}` over {written} "

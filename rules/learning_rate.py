@@ -6,23 +6,31 @@ from collections.abc import Iterator
 
 from epochlint.diagnostic import Edit, Fix, format_value
 from epochlint.facts.context import Context
+from epochlint.facts.guidelines import STAGE_NAMES, stage_group
 from epochlint.rules import Finding, rule
 from epochlint.rules.length import method_name
 
 
 @rule("EL301", "learning-rate-out-of-range", "warning", fix="suggested")
 def learning_rate_out_of_range(context: Context) -> Iterator[Finding]:
-    """A learning rate far from the usual range for the fine-tuning method.
+    """A learning rate far from the usual range for the stage and the fine-tuning method.
 
     ## What it does
-    Compares `learning_rate` with the band for the method (SFT and pre-training stages only:
-    preference stages such as DPO use far smaller rates on purpose):
+    Compares `learning_rate` with the band for the stage and the method (README "The
+    guideline tables"). SFT:
 
     | method | typical | warn below | warn above |
     |---|---|---|---|
     | LoRA / OFT / Freeze | 1e-4 | 2e-5 | 5e-4 |
     | QLoRA | 2e-4 | 4e-5 | 1e-3 |
     | Full | 1e-5 | 2e-6 | 5e-5 |
+
+    A model of at most 2B parameters (its size in the model name, such as `SmolLM2-135M`, or
+    counted from a local model's `config.json`) is warned only above 1e-3 with full
+    fine-tuning (1e-2 with LoRA, 2e-2 with QLoRA): small models train at much higher rates.
+    Pre-training with full fine-tuning: 5e-5 [1e-6, 1e-3]. Preference stages (DPO, KTO,
+    ORPO, SimPO): full 5e-7 [1e-7, 5e-6], LoRA and QLoRA 5e-6 [5e-7, 5e-5]. Reward models:
+    full 1e-5 [1e-6, 5e-5]. A method a stage leaves out follows SFT; PPO is not checked.
 
     ## Why is this bad?
     LoRA adapters start at zero and need a rate about ten times that of full fine-tuning; a
@@ -41,19 +49,28 @@ def learning_rate_out_of_range(context: Context) -> Iterator[Finding]:
     learning_rate: 1.0e-4
     ```
 
+    ## Source
+    Published recipes: SmolLM SFT at 1e-3 (135M-360M) and 3e-4 (1.7B), Zephyr and Alpaca at
+    2e-5 (7B), Tulu 3 at 5e-6 (8B); Zephyr and Tulu 3 DPO at 5e-7, TRL's DPOConfig default
+    1e-6, LLaMA-Factory's LoRA DPO/KTO examples at 5e-6; SmolLM2-style pre-training at 5e-4 to
+    1e-3.
+
     ## Fix safety
-    Suggested: the typical value for the method.
+    Suggested: the typical value for the stage and method.
     """
     config = context.config
-    if (
-        not config.flag("do_train")
-        or config.stage not in context.guidelines["learning_rate_stages"]
-    ):
+    if not config.flag("do_train"):
         return
     rate = config.number("learning_rate")
     if rate is None or rate <= 0:
         return
-    band = context.learning_rate_band()
+    band = context.stage_learning_rate_band(None)
+    if band is None:
+        return
+    parameters = None
+    if rate > band["high"]:  # a small model's band reaches higher: only now read its size
+        parameters = context.model_parameters()
+        band = context.stage_learning_rate_band(parameters) or band
     low, high, typical = band["low"], band["high"], band["typical"]
     if low <= rate <= high:
         return
@@ -72,12 +89,47 @@ def learning_rate_out_of_range(context: Context) -> Iterator[Finding]:
         side = "above"
     yield Finding(
         f"{written} is {side} the {format_value(low)}-{format_value(high)} range for "
-        f"{method_name(context)} (typical {format_value(typical)}): {effect}; "
-        f"use {format_value(typical)}",
+        f"{_run_phrase(context, band, parameters)} "
+        f"(typical {format_value(typical)}): "
+        f"{effect}; use {format_value(typical)}. To keep it on purpose, add "
+        f"`# epochlint: disable=EL301` above the line, or set the band in the configuration "
+        f"(`guidelines.{_table(context)}`)",
         config.span("learning_rate"),
         Fix((config.set("learning_rate", typical),), "suggested"),
-        {"learning_rate": rate, "low": low, "high": high, "typical": typical},
+        {
+            "learning_rate": rate,
+            "low": low,
+            "high": high,
+            "typical": typical,
+            "parameters": parameters,
+        },
     )
+
+
+def _run_phrase(context: Context, band: dict[str, float], parameters: float | None) -> str:
+    """`LoRA`, `DPO with full fine-tuning`, `full fine-tuning of a 135M-parameter model`."""
+    config = context.config
+    phrase = method_name(context)
+    if stage_group(context.guidelines, config.stage) != "sft":
+        phrase = f"{STAGE_NAMES.get(config.stage, config.stage)} with {phrase}"
+    elif parameters is not None and band != context.learning_rate_band():
+        phrase += f" of a {_size(parameters)}-parameter model"
+    return phrase
+
+
+def _size(parameters: float) -> str:
+    if parameters >= 1e9:
+        return f"{format_value(round(parameters / 1e9, 1)).removesuffix('.0')}B"
+    return f"{round(parameters / 1e6)}M"
+
+
+def _table(context: Context) -> str:
+    """Where the band the finding used is set in the configuration."""
+    group = stage_group(context.guidelines, context.config.stage)
+    row = context.method_row
+    if group == "sft" or row not in context.guidelines["stage_learning_rate"].get(group, {}):
+        return f"learning_rate.{row}"
+    return f"stage_learning_rate.{group}.{row}"
 
 
 @rule("EL302", "quantization-needs-adapter", "error")
@@ -231,8 +283,8 @@ def no_mixed_precision(context: Context) -> Iterator[Finding]:
     """Training in full fp32: neither `bf16` nor `fp16` is set.
 
     ## What it does
-    Reports training configs without mixed precision. `pure_bf16` trains in bf16, but
-    LLaMA-Factory's check ignores it, so the note says so.
+    Reports training configs without mixed precision. `pure_bf16` trains in bf16 and is not
+    reported (LLaMA-Factory's own mixed-precision warning does not see it).
 
     ## Why is this bad?
     fp32 needs twice the memory and is several times slower on modern GPUs; LLaMA-Factory
@@ -257,16 +309,11 @@ def no_mixed_precision(context: Context) -> Iterator[Finding]:
     if not config.flag("do_train") or config.flag("fp16") or config.value("bf16") in (True, "auto"):
         return
     if config.flag("pure_bf16"):
-        note = (
-            f"`{config.key('pure_bf16')}` trains in bf16, but LLaMA-Factory still warns "
-            "`We recommend enable mixed precision training.`; that warning can be ignored"
-        )
-    else:
-        note = (
-            "neither `bf16` nor `fp16` is set, so training runs in fp32 (twice the memory, "
-            "much slower); set `bf16: true` on Ampere or newer GPUs, `fp16: true` on older ones"
-        )
-    yield Finding(note, config.span("pure_bf16"))
+        return  # trains in bf16: nothing to change
+    yield Finding(
+        "neither `bf16` nor `fp16` is set, so training runs in fp32 (twice the memory, much "
+        "slower); set `bf16: true` on Ampere or newer GPUs, `fp16: true` on older ones"
+    )
 
 
 @rule("EL306", "qlora-needs-4bit", "error", fix="safe")

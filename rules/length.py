@@ -5,9 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from epochlint.diagnostic import Fix, format_value, thousands
+from epochlint.diagnostic import Fix, Severity, format_value, thousands
 from epochlint.facts.context import Context
-from epochlint.facts.guidelines import METHOD_NAMES, number_text, range_text
+from epochlint.facts.guidelines import (
+    METHOD_NAMES,
+    STAGE_NAMES,
+    EpochCell,
+    number_text,
+    range_text,
+    stage_group,
+)
 from epochlint.rules import Finding, rule
 
 
@@ -52,9 +59,15 @@ def too_many_epochs(context: Context) -> Iterator[Finding]:
     """More epochs than the data size and method support: the model memorises the data.
 
     ## What it does
-    Compares the epochs (or the epochs that `max_steps` implies) with the guideline range for
-    the number of training rows and the method: LoRA 5-8 epochs below 1,000 rows, 3-5 up to
-    10,000, 2-3 above; QLoRA 3-4 (2-3 on large data); full fine-tuning 1-2.
+    Compares the epochs (or the epochs that `max_steps` implies) with the guideline cell for
+    the stage, the method and the number of training rows (README "The guideline tables").
+    Every cell has a recommended range and a wider tolerated one, what published, successful
+    recipes use: above the recommended range but inside the tolerated one the finding is info
+    (for example 3 epochs of full fine-tuning, as Alpaca and Vicuna train); above the tolerated
+    range it is a warning. SFT cells depend on the method and the data size (LoRA 5-8 epochs
+    below 1,000 rows, tolerated 3-10); preference stages (DPO, KTO, ORPO, SimPO) recommend 1-3
+    and tolerate 1-5, reward models 1-2 and 1-4. Pre-training (token budgets) and PPO are not
+    checked.
 
     ## Why is this bad?
     Every extra pass over a small dataset pushes the model from learning the task to
@@ -72,55 +85,126 @@ def too_many_epochs(context: Context) -> Iterator[Finding]:
     num_train_epochs: 5
     ```
 
+    ## Source
+    The recommended ranges are the guide's; the tolerated ranges come from published recipes:
+    full fine-tuning for 3 epochs (Alpaca, Vicuna, LLaMA-Factory's full-SFT examples),
+    LoRA/QLoRA for 1 epoch on 50k-230k rows (Zephyr's QLoRA SFT, Unsloth's and Axolotl's
+    defaults), DPO for 1 epoch (Zephyr, Tulu 3) and LoRA DPO/KTO/ORPO for 3. LIMA's 15 epochs
+    on 1,000 rows stay a warning. Long chain-of-thought distillation trains longer on purpose:
+    keep such a value with a suppression comment or a table override.
+
     ## Fix safety
-    Suggested: it changes training (to the upper edge of the range; for `max_steps`, the steps
-    of that many epochs).
+    Suggested: it changes training (to the upper edge of the recommended range; for
+    `max_steps`, the steps of that many epochs). `--fix` applies it only to the warning; the
+    info finding's fix needs `--info-fixes`.
     """
-    if not trains(context):
-        return
     config, plan = context.config, context.plan
-    low, high = context.epoch_range()
+    cell = context.epoch_cell()
     epochs = plan.epochs
-    if epochs is None or epochs <= high + 1e-9:
+    if cell is None or not config.flag("do_train") or epochs is None:
         return
+    low, high = cell.recommended
+    if epochs <= high + 1e-9:
+        return
+    warn = epochs > cell.tolerated[1] + 1e-9
     facts = {
         "epochs": epochs,
         "range": [low, high],
+        "tolerated": list(cell.tolerated),
         "dataset_rows": plan.dataset_rows,
         "total_steps": plan.total_steps,
         "method": config.method,
         "tier": context.tier,
     }
-    consequence = (
-        f": {thousands(plan.total_steps)} steps that will memorise the data"
-        if plan.total_steps
-        else "; the model will memorise the data"
-    )
-    tail = ", and enable early stopping (EL406)" if overfitting_unwatched(context) else ""
-    where = f"for {method_name(context)} on {data_phrase(context)}"
+    if warn:
+        consequence = (
+            f": {thousands(plan.total_steps)} steps that will memorise the data"
+            if plan.total_steps
+            else "; the model will memorise the data"
+        )
+    else:
+        consequence = ""
+    tail = ", and enable early stopping (EL406)" if warn and overfitting_unwatched(context) else ""
     if plan.max_steps_set and plan.steps_per_epoch:
         capped = round(high * plan.steps_per_epoch)
         key = config.key("max_steps")
-        yield Finding(
+        stated = (
             f"`{key}: {thousands(plan.total_steps)}` trains {thousands(epochs)} epochs "
-            f"({thousands(plan.steps_per_epoch)} steps each), above the {range_text(low, high)} "
-            f"range {where}; it will memorise the data. Use {thousands(capped)} steps "
-            f"({format_value(high)} epochs){tail}",
+            f"({thousands(plan.steps_per_epoch)} steps each),"
+        )
+        memorises = "; it will memorise the data" if warn else ""
+        yield Finding(
+            _length_message(context, stated, "above", cell, warn, memorises)
+            + f"; use {thousands(capped)} steps ({format_value(high)} epochs){tail}"
+            + (_keep_on_purpose(context, "EL201") if warn else ""),
             config.span("max_steps"),
             Fix((config.set("max_steps", capped),), "suggested"),
             facts,
+            None if warn else Severity.INFO,
         )
         return
     if plan.max_steps_set:
         return
     key = config.key("num_train_epochs")
+    stated = f"`{key}: {format_value(config.value('num_train_epochs'))}` is"
     yield Finding(
-        f"`{key}: {format_value(config.value('num_train_epochs'))}` is above the "
-        f"{range_text(low, high)} range {where}{consequence}; "
-        f"use {number_text(high)}{tail}",
+        _length_message(context, stated, "above", cell, warn, consequence)
+        + _use(high, cell, warn)
+        + tail
+        + (_keep_on_purpose(context, "EL201") if warn else ""),
         config.span("num_train_epochs"),
         Fix((config.set("num_train_epochs", _epochs_as_written(context, high)),), "suggested"),
         facts,
+        None if warn else Severity.INFO,
+    )
+
+
+def _run_phrase(context: Context) -> str:
+    """What is trained on what: `LoRA on 3,000 rows (medium)`, `DPO with full fine-tuning`."""
+    group = stage_group(context.guidelines, context.config.stage)
+    if group in (None, "sft"):
+        return f"{method_name(context)} on {data_phrase(context)}"
+    stage = STAGE_NAMES.get(context.config.stage, context.config.stage)
+    return f"{stage} with {method_name(context)}"
+
+
+def _length_message(
+    context: Context, stated: str, side: str, cell: EpochCell, warn: bool, consequence: str
+) -> str:
+    """`stated` against the cell: a warning names the tolerated range, info both ranges."""
+    recommended, tolerated = range_text(*cell.recommended), range_text(*cell.tolerated)
+    run = _run_phrase(context)
+    if recommended == tolerated:  # one range (a table override written as [low, high])
+        return f"{stated} {side} the {recommended} range for {run}{consequence}"
+    if warn:
+        return (
+            f"{stated} {side} the {tolerated} epochs that even published recipes use for "
+            f"{run}{consequence}"
+        )
+    return (
+        f"{stated} {side} the {recommended} epochs the guide recommends for {run}; "
+        f"{tolerated} is common in published recipes{consequence}"
+    )
+
+
+def _use(value: float, cell: EpochCell, warn: bool) -> str:
+    """The advice: the nearest edge of the recommended range."""
+    advice = f"; use {number_text(value)}"
+    if warn and cell.recommended != cell.tolerated:
+        advice += f" (the guide recommends {range_text(*cell.recommended)})"
+    return advice
+
+
+def _keep_on_purpose(context: Context, code: str) -> str:
+    """How to keep a value on purpose: a suppression comment, or a table override."""
+    group = stage_group(context.guidelines, context.config.stage)
+    if group == "sft":
+        table = f"guidelines.epochs.{context.method_row}.{context.tier}"
+    else:
+        table = f"guidelines.stage_epochs.{group}"
+    return (
+        f". To keep it on purpose, add `# epochlint: disable={code}` above the line, or set "
+        f"`{table}` in the configuration"
     )
 
 
@@ -140,10 +224,12 @@ def too_few_epochs(context: Context) -> Iterator[Finding]:
     """Fewer epochs than the data size and method need: the model undertrains.
 
     ## What it does
-    Compares `num_train_epochs` (or its default, 3) with the lower edge of the guideline
-    range for the data size and method. A run capped with `max_steps` is a deliberate choice
-    and is not reported, and neither is a run whose data size is unknown: on a large dataset
-    one or two epochs are right.
+    Compares `num_train_epochs` (or its default, 3) with the lower edges of the guideline cell
+    for the stage, the method and the data size: below the recommended range but inside the
+    tolerated one (1 epoch of LoRA on 50,000 rows, as Zephyr, Unsloth and Axolotl train) the
+    finding is info; below the tolerated range it is a warning. A run capped with `max_steps`
+    is a deliberate choice and is not reported, and neither is an SFT run whose data size is
+    unknown: on a large dataset one or two epochs are right.
 
     ## Why is this bad?
     With too few passes the adapter has not learned the task: loss is still falling when
@@ -151,40 +237,56 @@ def too_few_epochs(context: Context) -> Iterator[Finding]:
 
     ## Example
     ```yaml
-    # 50,000 rows, LoRA
+    # 5,000 rows, LoRA
     num_train_epochs: 1
     ```
 
     ## Use instead
     ```yaml
-    num_train_epochs: 2
+    num_train_epochs: 3
     ```
 
     ## Fix safety
-    Suggested: it changes training (to the lower edge of the range).
+    Suggested: it changes training (to the lower edge of the recommended range). `--fix`
+    applies it only to the warning; the info finding's fix needs `--info-fixes`.
     """
-    if not trains(context) or context.plan.max_steps_set or context.plan.dataset_rows is None:
-        return  # with N unknown the data may be large, where few epochs are right
     config = context.config
+    cell = context.epoch_cell()
+    if cell is None or not config.flag("do_train") or context.plan.max_steps_set:
+        return
+    group = stage_group(context.guidelines, config.stage)
+    if group == "sft" and context.plan.dataset_rows is None:
+        return  # with N unknown the data may be large, where few epochs are right
     epochs = config.number("num_train_epochs")
-    low, high = context.epoch_range()
+    low, high = cell.recommended
     if epochs is None or epochs >= low - 1e-9:
         return
+    warn = epochs < cell.tolerated[0] - 1e-9
     key = config.key("num_train_epochs")
     written = (
-        f"`{key}: {format_value(config.value('num_train_epochs'))}`"
+        f"`{key}: {format_value(config.value('num_train_epochs'))}` is"
         if config.has("num_train_epochs")
-        else f"`{key}` is not set, so the default {format_value(epochs)}"
+        else f"`{key}` is not set, so the default {format_value(epochs)} is"
     )
     steps = context.plan.total_steps
+    consequence = ""
+    if warn:
+        consequence = (f" ({thousands(steps)} steps)" if steps else "") + (
+            ": the model will undertrain"
+        )
     yield Finding(
-        f"{written} is below the {range_text(low, high)} range for {method_name(context)} on "
-        f"{data_phrase(context)}"
-        + (f" ({thousands(steps)} steps)" if steps else "")
-        + f": the model will undertrain; use {number_text(low)}",
+        _length_message(context, written, "below", cell, warn, consequence)
+        + _use(low, cell, warn)
+        + (_keep_on_purpose(context, "EL202") if warn else ""),
         config.span("num_train_epochs"),
         Fix((config.set("num_train_epochs", _epochs_as_written(context, low)),), "suggested"),
-        {"epochs": epochs, "range": [low, high], "dataset_rows": context.plan.dataset_rows},
+        {
+            "epochs": epochs,
+            "range": [low, high],
+            "tolerated": list(cell.tolerated),
+            "dataset_rows": context.plan.dataset_rows,
+        },
+        None if warn else Severity.INFO,
     )
 
 

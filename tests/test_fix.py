@@ -98,12 +98,19 @@ def test_mistake_3_ends_with_the_rulebooks_accumulation_and_steps(tmp_path: Path
     assert plan is not None and (plan.effective_batch, plan.total_steps) == (16, 1250)
 
 
-def test_all_fixes_also_raise_the_epochs_to_the_range(tmp_path: Path) -> None:
+def test_fix_leaves_info_findings_alone_and_info_fixes_applies_them(tmp_path: Path) -> None:
+    # 2 epochs of LoRA on 10,000 rows: below the recommended 3-5, inside the tolerated 2-6, so
+    # EL202 is info and --fix does not change the epochs; --info-fixes raises them.
     path = tmp_path / "train.yaml"
     path.write_text(MISTAKE_3)
     assert fix(path).exit_code == 0
     fixed = path.read_text()
     assert "gradient_accumulation_steps: 16  # raise me\n" in fixed
+    assert "num_train_epochs: 2\n" in fixed
+    assert lint(fixed).plan.total_steps == 1250  # type: ignore[union-attr]
+    path.write_text(MISTAKE_3)
+    assert fix(path, "--info-fixes").exit_code == 0
+    fixed = path.read_text()
     assert "num_train_epochs: 3\n" in fixed
     assert lint(fixed).plan.total_steps == 1875  # type: ignore[union-attr]
 
@@ -251,7 +258,7 @@ def test_every_corpus_config_fixes_minimally_and_idempotently(in_llamafactory: P
     fixed_any = 0
     for path in corpus_configs():
         source = read_file(str(path))
-        outcome = fix_source(source, settings())
+        outcome = fix_source(source, settings(), info_fixes=True)  # every fix, info's too
         if outcome.refused:
             assert not outcome.applied, (path, outcome.refused)
             continue
@@ -262,7 +269,7 @@ def test_every_corpus_config_fixes_minimally_and_idempotently(in_llamafactory: P
             if e.new_key  # type: ignore[union-attr]
         }
         _check_fixed(source.text, outcome.text, edited)
-        again = fix_source(decode(outcome.text.encode(), str(path)), settings())
+        again = fix_source(decode(outcome.text.encode(), str(path)), settings(), info_fixes=True)
         assert again.text == outcome.text, f"a second --fix changed {path}"
         fixed_any += bool(outcome.applied)
     assert fixed_any >= 20  # the full fine-tuning examples (3 epochs) and more get fixes
@@ -315,7 +322,7 @@ def configs(draw: st.DrawFn) -> str:
 @given(configs())
 def test_fixing_generated_configs_is_minimal_and_idempotent(text: str) -> None:
     source = decode(text.encode(), "gen.yaml")
-    outcome = fix_source(source, settings())
+    outcome = fix_source(source, settings(), info_fixes=True)  # every fix, info's too
     if outcome.refused:
         assert not outcome.changed
         return
@@ -328,7 +335,7 @@ def test_fixing_generated_configs_is_minimal_and_idempotent(text: str) -> None:
     _check_fixed(text, outcome.text, edited)
     if "\r\n" in text:
         assert "\n" not in outcome.text.replace("\r\n", "")
-    again = fix_source(decode(outcome.text.encode(), "gen.yaml"), settings())
+    again = fix_source(decode(outcome.text.encode(), "gen.yaml"), settings(), info_fixes=True)
     assert again.text == outcome.text
     assert not [d for d in again.result.diagnostics if d.fix is not None] or again.failed  # type: ignore[union-attr]
 

@@ -74,7 +74,7 @@ def test_github_prints_one_exact_annotation_per_finding(tmp_path: Path) -> None:
     assert len(lines) == 2
     assert lines[0].startswith(
         "::warning file=train.yaml,line=13,col=19,endLine=13,endColumn=23,"
-        "title=EL201 too-many-epochs::`num_train_epochs: 10.0` is above the 3-5 range"
+        "title=EL201 too-many-epochs::`num_train_epochs: 10.0` is above the 2-6 epochs"
     )
     assert lines[1].startswith(  # an error: the boolean stops the run
         "::error file=train.yaml,line=14,col=16,endLine=14,endColumn=18,"

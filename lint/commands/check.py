@@ -63,6 +63,11 @@ from epochlint.overrides import split_overrides
     is_flag=True,
     help="With --fix/--diff: apply only safe fixes (no change to training behaviour).",
 )
+@click.option(
+    "--info-fixes",
+    is_flag=True,
+    help="With --fix/--diff: also apply the fixes of info findings (which do not fail the run).",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str | None,
@@ -85,6 +90,7 @@ def check(
     fix: bool,
     diff: bool,
     only_safe: bool,
+    info_fixes: bool,
 ) -> None:
     """Check training configs (a path of `-` reads standard input)."""
     if not paths:
@@ -120,6 +126,7 @@ def check(
         fix=fix,
         diff=diff,
         only_safe=only_safe,
+        info_fixes=info_fixes,
     )
     try:
         status = run_check(run)

@@ -44,6 +44,7 @@ class CheckRun:
     fix: bool = False
     diff: bool = False
     only_safe: bool = False
+    info_fixes: bool = False  # also fix info findings
 
 
 def run_check(run: CheckRun) -> int:
@@ -65,7 +66,9 @@ def run_check(run: CheckRun) -> int:
     if run.fix or run.diff:
         from epochlint.commands.fix import fix_files
 
-        results, footer, status = fix_files(per_path, run.stdin_filename, run.diff, run.only_safe)
+        results, footer, status = fix_files(
+            per_path, run.stdin_filename, run.diff, run.only_safe, run.info_fixes
+        )
         # `--fix -` writes the fixed file to standard output: the report goes to the other one
         report_stream = sys.stderr if "-" in run.paths and not run.diff else sys.stdout
     else:

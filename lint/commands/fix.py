@@ -51,7 +51,11 @@ def unified_diff(outcome: FixOutcome) -> str:
 
 
 def fix_files(
-    per_path: list[tuple[str, Settings]], stdin_filename: str | None, diff: bool, only_safe: bool
+    per_path: list[tuple[str, Settings]],
+    stdin_filename: str | None,
+    diff: bool,
+    only_safe: bool,
+    info_fixes: bool = False,
 ) -> tuple[list[FileResult], str | None, int]:
     """Fix each run of consecutive files that share settings (usually all of them at once);
     return the final lint results, the closing lines and the exit status."""
@@ -65,7 +69,9 @@ def fix_files(
         while end < len(per_path) and per_path[end][1] == settings:
             end += 1
         group = tuple(path for path, _ in per_path[index:end])
-        found, footer, group_status = run_fixes(group, settings, stdin_filename, diff, only_safe)
+        found, footer, group_status = run_fixes(
+            group, settings, stdin_filename, diff, only_safe, info_fixes
+        )
         results.extend(found)
         footers.append(footer)
         status = max(status, group_status)
@@ -86,6 +92,7 @@ def run_fixes(
     stdin_filename: str | None,
     diff: bool,
     only_safe: bool,
+    info_fixes: bool = False,
 ) -> tuple[list[FileResult], str, int]:
     """Fix every path; return the final lint results, the closing line and the exit status."""
     results: list[FileResult] = []
@@ -93,15 +100,17 @@ def run_fixes(
     for path in paths:
         if path == "-":
             results.append(
-                _fix_stdin(stdin_filename or "<stdin>", settings, diff, only_safe, tally)
+                _fix_stdin(
+                    stdin_filename or "<stdin>", settings, diff, only_safe, info_fixes, tally
+                )
             )
         else:
-            results.append(_fix_path(path, settings, diff, only_safe, tally))
+            results.append(_fix_path(path, settings, diff, only_safe, info_fixes, tally))
     return results, _footer(results, tally.fixed, diff), _status(results, tally, diff)
 
 
 def _fix_stdin(
-    shown: str, settings: Settings, diff: bool, only_safe: bool, tally: _Tally
+    shown: str, settings: Settings, diff: bool, only_safe: bool, info_fixes: bool, tally: _Tally
 ) -> FileResult:
     """`--fix -` is a filter, and a filter keeps its input: whatever fails (unreadable input,
     a refused fix, an internal error), standard output gets the input unchanged."""
@@ -114,7 +123,7 @@ def _fix_stdin(
             source = decode(data, shown)
         except SourceError as error:  # reported as EL001; never fixed
             return undecodable(shown, error, settings)
-        result, outcome = _fix(source, settings, diff, only_safe, tally)
+        result, outcome = _fix(source, settings, diff, only_safe, info_fixes, tally)
         if outcome is not None:
             passed_on = True
             sys.stdout.buffer.write(encode(source, outcome.text))
@@ -128,7 +137,7 @@ def _fix_stdin(
 
 
 def _fix_path(
-    path: str, settings: Settings, diff: bool, only_safe: bool, tally: _Tally
+    path: str, settings: Settings, diff: bool, only_safe: bool, info_fixes: bool, tally: _Tally
 ) -> FileResult:
     """Fix one file, holding its lock from the read to the write (none is needed for --diff),
     so that a concurrent --fix, recommend --apply or diagnose --fix waits for this one."""
@@ -141,7 +150,7 @@ def _fix_path(
                 return FileResult(path, error=error.message)
             except SourceError as error:  # reported as EL001; never fixed
                 return undecodable(path, error, settings)
-            result, outcome = _fix(source, settings, diff, only_safe, tally)
+            result, outcome = _fix(source, settings, diff, only_safe, info_fixes, tally)
             if outcome is None:
                 return result
             if file is None:
@@ -159,11 +168,16 @@ def _fix_path(
 
 
 def _fix(
-    source: Source, settings: Settings, diff: bool, only_safe: bool, tally: _Tally
+    source: Source,
+    settings: Settings,
+    diff: bool,
+    only_safe: bool,
+    info_fixes: bool,
+    tally: _Tally,
 ) -> tuple[FileResult, FixOutcome | None]:
     """Plan the fixes and report the ones not applied; the lint to show, and the outcome when
     there is a fixed text to write (with --diff, the diff is printed and counted here)."""
-    outcome = fix_source(source, settings, only_safe)
+    outcome = fix_source(source, settings, only_safe, info_fixes=info_fixes)
     for diagnostic, reason in outcome.failed:
         click.echo(
             f"{source.path}:{diagnostic.line}:{diagnostic.column}: {diagnostic.rule} fix "

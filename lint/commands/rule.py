@@ -19,12 +19,18 @@ def rule_command(code: str | None, show_all: bool) -> None:
     if show_all or not code:
         for item in all_rules():
             fix = f" [fix: {item.fix}]" if item.fix else ""
-            click.echo(f"{item.code}  {item.name:<32} {item.severity.value:<8} {item.summary}{fix}")
+            opt_in = " [opt-in]" if item.opt_in else ""
+            click.echo(
+                f"{item.code}  {item.name:<32} {item.severity.value:<8} {item.summary}{fix}{opt_in}"
+            )
         return
     found = get_rule(code.upper()) or get_rule(code)
     if found is None:
         click.echo(f"epochlint: no rule {code} (see `epochlint rule --all`)", err=True)
         sys.exit(EXIT_FAILURE)
     click.echo(f"# {found.code} {found.name}\n")
-    click.echo(f"Default severity: {found.severity.value}. Fix: {found.fix or 'none'}.\n")
+    selection = " Opt-in: enable it with `--extend-select`." if found.opt_in else ""
+    click.echo(
+        f"Default severity: {found.severity.value}. Fix: {found.fix or 'none'}.{selection}\n"
+    )
     click.echo(found.doc)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from epochlint.dialects.base import TrainingConfig
 from epochlint.facts import guidelines as tables
 from epochlint.facts.dataset import Rows
+from epochlint.facts.guidelines import EpochCell
 from epochlint.facts.schedule import Plan
 from epochlint.reading.directives import DirectiveError
 from epochlint.reading.document import Document
@@ -44,4 +46,24 @@ class Context:
         return tables.epoch_range(self.guidelines, self.config.method, self.tier)
 
     def learning_rate_band(self) -> dict[str, float]:
+        """The SFT band of the method (what `recommend` writes)."""
         return tables.learning_rate_band(self.guidelines, self.config.method)
+
+    def epoch_cell(self) -> EpochCell | None:
+        """The epoch ranges for this run's stage, method and data; None: not checked."""
+        config = self.config
+        return tables.epoch_cell(self.guidelines, config.stage, config.method, self.tier)
+
+    def model_parameters(self) -> float | None:
+        """The trained model's size, from its name or a local config.json; None if unknown."""
+        from epochlint.facts.model import model_parameters  # only for the learning-rate rule
+
+        root = self.settings.root or Path.cwd()
+        return model_parameters(self.config.text("model_name_or_path"), root)
+
+    def stage_learning_rate_band(self, parameters: float | None) -> dict[str, float] | None:
+        """The learning-rate band for this run's stage, method and model size."""
+        config = self.config
+        return tables.stage_learning_rate_band(
+            self.guidelines, config.stage, config.method, parameters
+        )

@@ -58,9 +58,13 @@ def placed_edit(
     return KeyEdit(op, key, value, new_key, after, dialect.section_of(key))
 
 
-def wanted(diagnostic: Diagnostic, only_safe: bool) -> bool:
+def wanted(diagnostic: Diagnostic, only_safe: bool, info_fixes: bool = False) -> bool:
+    """Whether --fix applies this finding's fix: only findings that fail the run (warnings and
+    errors), an info finding's only with --info-fixes; only safe fixes with --only-safe."""
     fix = diagnostic.fix
-    return fix is not None and (fix.safety == "safe" or not only_safe)
+    if fix is None or (diagnostic.severity == Severity.INFO and not info_fixes):
+        return False
+    return fix.safety == "safe" or not only_safe
 
 
 def _identity(diagnostic: Diagnostic) -> tuple[str, str]:
@@ -68,11 +72,21 @@ def _identity(diagnostic: Diagnostic) -> tuple[str, str]:
 
 
 def _next_fix(
-    result: FileResult, only_safe: bool, tried: set[tuple[str, str]]
+    result: FileResult,
+    only_safe: bool,
+    tried: set[tuple[str, str]],
+    only: Diagnostic | None,
+    info_fixes: bool,
 ) -> Diagnostic | None:
     """Safe before suggested (a rename lands before a suggestion sets the same key); fixes of
-    errors before the others; then in file order."""
-    todo = [d for d in result.diagnostics if wanted(d, only_safe) and _identity(d) not in tried]
+    errors before the others; then in file order. With `only`, that finding alone."""
+    todo = [
+        d
+        for d in result.diagnostics
+        if wanted(d, only_safe, info_fixes)
+        and _identity(d) not in tried
+        and (only is None or d == only)
+    ]
     return min(
         todo,
         key=lambda d: (
@@ -120,7 +134,15 @@ def _unsafe(diagnostic: Diagnostic, before: FileResult, after: FileResult) -> st
     return None
 
 
-def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> FixOutcome:
+def fix_source(
+    source: Source,
+    settings: Settings,
+    only_safe: bool = False,
+    only: Diagnostic | None = None,
+    info_fixes: bool = False,
+) -> FixOutcome:
+    """Fix the source; with `only`, that one finding alone (the editor's quick fix); with
+    `info_fixes`, info findings' fixes too."""
     outcome = FixOutcome(source, source.text)
     result = check_source(source, settings)
     if result.document is None:
@@ -130,7 +152,7 @@ def fix_source(source: Source, settings: Settings, only_safe: bool = False) -> F
     dialect = result.config.dialect if result.config else default()
     tried: set[tuple[str, str]] = set()  # a finding's fix is tried once
     for _ in range(MAX_FIXES):
-        diagnostic = _next_fix(result, only_safe, tried)
+        diagnostic = _next_fix(result, only_safe, tried, only, info_fixes)
         if diagnostic is None:
             break
         assert diagnostic.fix is not None

@@ -75,7 +75,12 @@ def render_file(result: FileResult, style: Style = plain) -> list[str]:
 def summary(results: list[FileResult], style: Style = plain) -> str:
     counts = {severity: sum(r.count(severity) for r in results) for severity in Severity}
     unreadable = sum(1 for r in results if r.error is not None)
-    fixable = sum(1 for r in results for d in r.diagnostics if d.fix is not None)
+    fixable = sum(
+        1 for r in results for d in r.diagnostics if d.fix and d.severity != Severity.INFO
+    )
+    info_fixable = sum(
+        1 for r in results for d in r.diagnostics if d.fix and d.severity == Severity.INFO
+    )
     # Overrides on the command line are reported like a file, but they are not one.
     checked = len({r.path for r in results if r.path != COMMAND_LINE})
     files = f"{checked} file{'s' if checked != 1 else ''}"
@@ -91,6 +96,8 @@ def summary(results: list[FileResult], style: Style = plain) -> str:
         text += f"; {unreadable} could not be read"
     if fixable:
         text += f". {fixable} fixable with `epochlint --fix`"
+    if info_fixable:
+        text += f"{'' if fixable else '.'} ({info_fixable} more with `--fix --info-fixes`)"
     return style(text, bold=True)
 
 

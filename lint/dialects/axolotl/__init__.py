@@ -47,7 +47,7 @@ KEYS = {
     "use_rslora": "peft_use_rslora",
     "adapter_name_or_path": "lora_model_dir",
 }
-RL_STAGES = {"dpo": "dpo", "ipo": "dpo", "simpo": "dpo", "orpo": "dpo", "kto": "kto"}
+RL_STAGES = {"dpo": "dpo", "ipo": "dpo", "simpo": "simpo", "orpo": "orpo", "kto": "kto"}
 LOCAL_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".arrow", ".txt")
 # `datasets` builder names: `path: json` with `data_files:` is written for `load_dataset` and
 # read here as local files, as before (epochlint does not claim Axolotl's hub lookup fails).
@@ -115,7 +115,11 @@ class AxolotlConfig(TrainingConfig):
     @property
     def stage(self) -> str:
         rl = self.text("rl")
-        return "sft" if rl is None else RL_STAGES.get(rl, "ppo")
+        if rl is not None:
+            return RL_STAGES.get(rl, "ppo")  # grpo and other on-policy methods: as ppo
+        if self.flag("reward_model") or self.flag("process_reward_model"):
+            return "rm"
+        return "sft"
 
     @property
     def quantized(self) -> bool:
