@@ -86,7 +86,7 @@ def test_hover_on_an_axolotl_schedule_key_shows_the_plan(tmp_path: Path) -> None
     assert plan is not None
     assert "rows: 4,000 (comment)" in plan
     assert "effective batch: 8" in plan
-    assert "guideline: 3-5 epochs (LoRA, medium dataset)" in plan
+    assert "guideline: 3-5 epochs (tolerated 2-6) (LoRA, medium dataset)" in plan
     assert "**`num_epochs`** (Axolotl)" in plan
     documentation = hover_markdown(result, opened.settings, "sequence_len")
     assert documentation is not None and "Training plan" not in documentation

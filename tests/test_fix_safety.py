@@ -22,7 +22,7 @@ from epochlint.diagnostic import Diagnostic, Edit, Fix, Severity
 from epochlint.engine import FileResult, check_source
 from epochlint.fix import planner
 from epochlint.fix.edit import KeyEdit, apply_edits
-from epochlint.fix.planner import FixOutcome, fix_source, schedule_changes
+from epochlint.fix.planner import FixOutcome, fix_source, schedule_changes, wanted
 from epochlint.reading.source import Source, decode, read_file
 from epochlint.records import replace
 from epochlint.settings import Settings
@@ -195,8 +195,8 @@ def _problems(source: Source, rule_settings: Settings, only_safe: bool) -> list[
         if (diagnostic.rule, diagnostic.message) in left:
             problems.append(f"{diagnostic.rule}: still reported after its fix")
     for diagnostic in final.diagnostics:
-        wanted = diagnostic.fix is not None and (diagnostic.fix.safety == "safe" or not only_safe)
-        if wanted and (diagnostic.rule, diagnostic.message) not in failed:
+        # What --fix itself would apply (an info finding's fix needs --info-fixes).
+        if wanted(diagnostic, only_safe) and (diagnostic.rule, diagnostic.message) not in failed:
             problems.append(f"{diagnostic.rule}: fixable, left unfixed without a reason")
     if only_safe:
         meant = _errors_fixed(source, rule_settings)

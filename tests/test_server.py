@@ -255,7 +255,7 @@ async def test_diagnostics_fixes_hover_and_edits_follow(
     assert "steps per epoch: 150" in plan
     assert "total steps: 1,500" in plan
     assert "checkpoints: 3 (every 500 steps)" in plan
-    assert "guideline: 3-5 epochs (LoRA, medium dataset)" in plan
+    assert "guideline: 3-5 epochs (tolerated 2-6) (LoRA, medium dataset)" in plan
     assert "Total number of training epochs to perform." in plan
     # On another known key: its documentation alone.
     rank = await editor.hover(editor.line_of("lora_rank"))
@@ -382,7 +382,7 @@ async def test_settings_and_data_changes_apply_without_reopening(
     plan = await editor.hover(editor.line_of("num_train_epochs"))
     assert plan is not None
     assert "rows: 12,000 (dataset_info.json)" in plan
-    assert "guideline: 2-3 epochs (LoRA, large dataset)" in plan
+    assert "guideline: 2-3 epochs (tolerated 1-3) (LoRA, large dataset)" in plan
 
 
 @pytest.mark.asyncio

@@ -91,22 +91,31 @@ def fix_all_safe(result: FileResult, settings: Settings) -> str | None:
 
 
 def epoch_range(result: FileResult, settings: Settings) -> str | None:
-    """The guideline epochs for this N and method (what EL201 and EL202 hold the config to)."""
+    """The guideline epochs for this stage, N and method (what EL201 and EL202 hold the config
+    to): the recommended range, and the wider one published recipes use."""
     config, plan, guidelines = result.config, result.plan, settings.guidelines
-    if config is None or plan is None or config.stage not in guidelines["length_stages"]:
+    if config is None or plan is None:
         return None
     tier = tables.tier_of(plan.dataset_rows, guidelines)
-    low, high = tables.epoch_range(guidelines, config.method, tier)
+    cell = tables.epoch_cell(guidelines, config.stage, config.method, tier)
+    if cell is None:
+        return None
     method = tables.METHOD_NAMES.get(config.method, config.method)
-    return f"{tables.range_text(low, high)} epochs ({method}, {tier} dataset)"
+    text = f"{tables.range_text(*cell.recommended)} epochs"
+    if cell.tolerated != cell.recommended:
+        text += f" (tolerated {tables.range_text(*cell.tolerated)})"
+    return f"{text} ({method}, {tier} dataset)"
 
 
 def learning_rate_range(result: FileResult, settings: Settings) -> str | None:
-    """The guideline learning rates for the method (what EL301 holds the config to)."""
+    """The guideline learning rates for the stage and method (what EL301 holds the config to,
+    before a small model's size widens it)."""
     config, guidelines = result.config, settings.guidelines
-    if config is None or config.stage not in guidelines["learning_rate_stages"]:
+    if config is None:
         return None
-    band = tables.learning_rate_band(guidelines, config.method)
+    band = tables.stage_learning_rate_band(guidelines, config.stage, config.method)
+    if band is None:
+        return None
     method = tables.METHOD_NAMES.get(config.method, config.method)
     return (
         f"{format_value(band['low'])} to {format_value(band['high'])}, typically "
