@@ -40,6 +40,9 @@ KEYS = (
     "transformers-version",
     "root",
     "dialect",
+    "trl-version",
+    "trl-trainer",
+    "trl-entry",
 )
 
 
@@ -66,6 +69,9 @@ class Options:
     transformers: Version | None = None
     root: Path | None = None
     dialect: str | None = None
+    trl: Version | None = None
+    trl_trainer: str | None = None
+    trl_entry: str | None = None
 
 
 def rule_codes(values: Iterable[str], where: str) -> frozenset[str]:
@@ -427,8 +433,13 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
             )
         elif key == "exclude":
             values[key] = tuple(_strings(value, where))
-        elif key == "transformers-version":
+        elif key in ("transformers-version", "trl-version"):
             values[key] = _version(value, where)
+        elif key in ("trl-trainer", "trl-entry"):
+            allowed = dialects.trl_choices(key)
+            if value not in allowed:
+                raise ConfigError(f"{where}: expected one of {', '.join(allowed)}")
+            values[key] = value
         elif key == "root":
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: expected a folder path")
@@ -452,6 +463,9 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
         transformers=values.get("transformers-version"),
         root=values.get("root"),
         dialect=values.get("dialect"),
+        trl=values.get("trl-version"),
+        trl_trainer=values.get("trl-trainer"),
+        trl_entry=values.get("trl-entry"),
     )
 
 
@@ -536,6 +550,12 @@ def settings_from(layers: list[Options], checked: Path | None) -> Settings:
             settings.world_size_source = "--num-gpus" if options else layer.origin
         if layer.transformers is not None:
             settings.transformers = layer.transformers
+        if layer.trl is not None:
+            settings.trl = layer.trl
+        if layer.trl_trainer is not None:
+            settings.trl_trainer = layer.trl_trainer
+        if layer.trl_entry is not None:
+            settings.trl_entry = layer.trl_entry
         if layer.root is not None:
             settings.root = layer.root
         if layer.dialect is not None:

@@ -175,6 +175,7 @@ def check_source(source: Source, settings: Settings) -> FileResult:
     suppressions, suppression_errors = read_suppressions(directives, source.text)
     directive_errors += suppression_errors
     settings = _with_directives(settings, directives)
+    config.settle(settings, directives)
     rows, resolution = dataset_rows(config, directives, settings)
     plan = build_plan(config, rows, settings.world_size, settings.transformers)
     context = Context(document, config, plan, rows, settings, resolution, tuple(directive_errors))

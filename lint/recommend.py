@@ -17,10 +17,12 @@ from typing import Any
 from epochlint.diagnostic import format_value, thousands
 from epochlint.facts.guidelines import (
     METHOD_NAMES,
-    epoch_range,
-    learning_rate_band,
+    STAGE_NAMES,
+    epoch_cell,
     method_row,
     range_text,
+    stage_group,
+    stage_learning_rate_band,
     tier_of,
 )
 from epochlint.facts.schedule import split_validation, steps_per_epoch, warmup_count
@@ -120,9 +122,43 @@ class Request:
     finetuning_type: str | None = None  # the config's own spelling (oft, freeze), if any
     eval_dataset: bool = False  # the config evaluates on a separate dataset, not a split
     current: Current = Current()  # a config's own settings (nothing for a bare block)
+    stage: str = "sft"
     # Whether the trainer can evaluate and save per epoch with early stopping (Axolotl
     # needs step counts).
     epoch_strategies: bool = True
+
+
+# The stage groups the guideline tables give epochs and learning rates for (GUIDELINES §2):
+# pre-training counts tokens, not epochs, and on-policy stages (PPO, GRPO) count generations.
+COVERED_GROUPS = ("sft", "preference", "rm")
+# The stages a printed block can name (LLaMA-Factory's `stage` values; ORPO and SimPO are
+# `stage: dpo` with `pref_loss` there, and come from a config's own stage, as Axolotl's `rl:`).
+STAGES = ("sft", "dpo", "kto", "rm")
+
+
+def covers(guidelines: dict[str, Any], stage: str) -> bool:
+    return stage_group(guidelines, stage) in COVERED_GROUPS
+
+
+def run_name(request: Request) -> str:
+    """How the block names the run: "LoRA", or "LoRA DPO" for another stage than SFT."""
+    method = METHOD_NAMES.get(request.method, request.method)
+    if request.stage == "sft":
+        return method
+    return f"{method} {STAGE_NAMES.get(request.stage, request.stage)}"
+
+
+def epoch_range(request: Request, tier: str) -> tuple[float, float]:
+    """The recommended epochs for the request's stage, method and data tier."""
+    cell = epoch_cell(request.guidelines, request.stage, request.method, tier)
+    assert cell is not None, f"stage {request.stage} is not covered"
+    return cell.recommended
+
+
+def learning_rate_band(request: Request) -> dict[str, float]:
+    band = stage_learning_rate_band(request.guidelines, request.stage, request.method)
+    assert band is not None, f"stage {request.stage} is not covered"
+    return band
 
 
 def plural(count: int, word: str) -> str:
@@ -164,7 +200,7 @@ class _Chooser:
         self.request = request
         self.preset = PRESET_SETTINGS[request.preset]
         self.guidelines = request.guidelines
-        self.name = METHOD_NAMES.get(request.method, request.method)
+        self.name = run_name(request)
         self.used_rows = used_rows
 
     def shape(
@@ -180,8 +216,10 @@ class _Chooser:
     def length(self, per_epoch: int, tier: str) -> tuple[float, int, str]:
         """(epochs, total steps, why) for the preset, kept inside the guideline range."""
         preset, request = self.preset, self.request
-        low, high = epoch_range(self.guidelines, request.method, tier)
-        where = f"{self.name} on {{rows}} training rows ({tier}): {range_text(low, high)} epochs"
+        low, high = epoch_range(request, tier)
+        # The SFT table has a row per data tier; the other stages' tables do not.
+        data = f" ({tier})" if request.stage == "sft" else ""
+        where = f"{self.name} on {{rows}} training rows{data}: {range_text(low, high)} epochs"
         if preset.epochs is not None:
             epochs = min(max(preset.epochs, low), high)
             why = where
@@ -245,7 +283,7 @@ class _Chooser:
                 )
             if evaluate:
                 break
-            guided = min(epochs, epoch_range(guidelines, self.request.method, tier)[1])
+            guided = min(epochs, epoch_range(self.request, tier)[1])
             if tier == "small" or guided >= guidelines["early_stopping_epochs_from"]:
                 evaluate = True
             else:
@@ -301,7 +339,7 @@ def recommend(request: Request) -> Recommendation:
     ordered = sorted(settings, key=lambda s: order[s.section])  # stable inside a section
     per_epoch = schedule.steps_per_epoch
     headline = (
-        f"{METHOD_NAMES.get(request.method, request.method)} on "
+        f"{run_name(request)} on "
         f"{thousands(request.dataset_rows)} rows, {plural(world, 'GPU')}, preset "
         f"{request.preset}, transformers {request.transformers}: "
         f"{plural(per_epoch, 'step')} per epoch, {plural(total, 'step')} in total"
@@ -311,9 +349,12 @@ def recommend(request: Request) -> Recommendation:
 
 def _method_settings(request: Request) -> list[Setting]:
     row = method_row(request.method)
-    name = METHOD_NAMES.get(request.method, request.method)
     finetuning = request.finetuning_type or ("lora" if row != "full" else "full")
-    settings = [Setting("finetuning_type", finetuning, f"{name}", "method")]
+    settings = []
+    if request.stage != "sft":
+        settings.append(Setting("stage", request.stage, run_name(request), "method"))
+    name = METHOD_NAMES.get(request.method, request.method)
+    settings.append(Setting("finetuning_type", finetuning, name, "method"))
     if request.method == "qlora":
         why = "QLoRA is LoRA on a 4-bit quantized model"
         settings.append(Setting("quantization_bit", 4, why, "method"))
@@ -344,7 +385,6 @@ def _dataset_settings(request: Request, schedule: Schedule) -> list[Setting]:
 def _train_settings(request: Request, schedule: Schedule) -> list[Setting]:
     preset = PRESET_SETTINGS[request.preset]
     guidelines = request.guidelines
-    name = METHOD_NAMES.get(request.method, request.method)
     per_device, accumulation, total = schedule.per_device, schedule.accumulation, schedule.total
     world = request.world_size
     effective = per_device * accumulation * world
@@ -359,7 +399,7 @@ def _train_settings(request: Request, schedule: Schedule) -> list[Setting]:
             f"{source}{halved}{schedule.batch_note}; sets GPU memory: to use less, halve it "
             "and double gradient_accumulation_steps"
         )
-    band = learning_rate_band(guidelines, request.method)
+    band = learning_rate_band(request)
     settings = [
         Setting(
             "per_device_train_batch_size",
@@ -377,7 +417,7 @@ def _train_settings(request: Request, schedule: Schedule) -> list[Setting]:
         Setting(
             "learning_rate",
             float(band["typical"]),
-            f"typical for {name} (the guideline band is "
+            f"typical for {run_name(request)} (the guideline band is "
             f"{format_value(float(band['low']))} to {format_value(float(band['high']))})",
             "train",
         ),

@@ -10,7 +10,7 @@ from typing import Any
 
 from epochlint.diagnostic import Severity
 from epochlint.records import field, record
-from epochlint.versions import Version, default_transformers
+from epochlint.versions import Version, default_transformers, default_trl
 
 # The command line as a source of settings: the origin of its settings layer, and the path that
 # findings on `key=value` overrides are reported at.
@@ -83,7 +83,10 @@ class Settings:
     severities: dict[str, Severity] = field(default_factory=dict)
     unfixable: frozenset[str] = frozenset()
     root: Path | None = None  # where relative dataset_dir paths start (LLaMA-Factory: the cwd)
-    dialect: str | None = None  # llamafactory, axolotl or hf; None: detect from the keys
+    dialect: str | None = None  # llamafactory, axolotl, hf or trl; None: detect from the keys
+    trl: Version = field(default_factory=default_trl)
+    trl_trainer: str | None = None  # which TRL trainer reads the configs; None: from the keys
+    trl_entry: str | None = None  # how TRL configs are run (cli, script, recipe); None: unknown
 
     def enabled(self, code: str) -> bool:
         if any(code.startswith(prefix) for prefix in self.ignore):

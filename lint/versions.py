@@ -13,6 +13,9 @@ import sys
 from functools import cache
 
 NEWEST_LLAMAFACTORY_ALLOWS = "5.8.0"
+# The TRL release whose fields, defaults and checks the TRL dialect describes (README, "TRL
+# configs").
+NEWEST_TRL_DESCRIBED = "1.10.0"
 
 
 class Version(tuple[int, int, int]):
@@ -48,7 +51,18 @@ class Version(tuple[int, int, int]):
 
 @cache
 def installed_transformers() -> str | None:
-    """The installed transformers' version, looked up once per process.
+    """The installed transformers' version, looked up once per process (see `installed`)."""
+    return installed("transformers")
+
+
+@cache
+def installed_trl() -> str | None:
+    """The installed TRL's version, looked up once per process."""
+    return installed("trl")
+
+
+def installed(project: str) -> str | None:
+    """An installed project's version.
 
     importlib.metadata costs about 10 ms to import and 2 ms per lookup (it parses METADATA as
     an e-mail), which every checked file paid. It finds a distribution as this does: the first
@@ -60,8 +74,7 @@ def installed_transformers() -> str | None:
         except OSError:
             continue
         for name in names:
-            project = name.partition("-")[0].removesuffix(".egg-info")
-            if _normalized(project) != "transformers":
+            if _normalized(name.partition("-")[0].removesuffix(".egg-info")) != project:
                 continue
             path = os.path.join(folder, name)
             if name.endswith(".dist-info"):
@@ -96,3 +109,7 @@ def _metadata_version(path: str) -> str | None:
 
 def default_transformers() -> Version:
     return Version.parse(installed_transformers() or NEWEST_LLAMAFACTORY_ALLOWS)
+
+
+def default_trl() -> Version:
+    return Version.parse(installed_trl() or NEWEST_TRL_DESCRIBED)

@@ -27,6 +27,8 @@ JSON_TYPE_NAMES = {
     "object": "a mapping",
 }
 STEP_INTERVAL_KEYS = ("logging_steps", "eval_steps", "save_steps")
+# How a message names the package whose release renamed or removed a key.
+PACKAGE_NAMES = {"trl": "TRL", "transformers": "transformers"}
 
 
 @cache
@@ -148,7 +150,7 @@ def key_aliases(name: str = "key_aliases.json") -> dict[str, dict[str, Any]]:
 
 def _unknown_consequence(context: Context, key: str) -> str:
     """What the trainer does with a key it does not know."""
-    effect = context.config.dialect.unknown_key_effect
+    effect, _ = context.config.unknown_key_effect(key)
     return effect if effect is not None else _abort_text(key)
 
 
@@ -215,9 +217,9 @@ def unknown_key(context: Context) -> Iterator[Finding]:
     Translations that change how a value is expressed (`load_in_4bit: true` to
     `quantization_bit: 4`) are suggested.
     """
-    dialect = context.config.dialect
-    properties = dialect.properties
-    deprecated = dialect.schema.get("x-epochlint-deprecated", {})
+    config = context.config
+    properties = config.dialect.properties
+    deprecated = config.deprecated_keys()
     env_keys = _env_keys(context)
     present = context.document.entries
     yield from _environment_only(context, env_keys)
@@ -227,7 +229,7 @@ def unknown_key(context: Context) -> Iterator[Finding]:
         if plugin is not None and plugin not in listed:
             yield _plugin_not_listed(context, key, entry, plugin)
             continue
-        if key in properties or key in deprecated or key in env_keys:
+        if config.knows_key(key) or key in deprecated or key in env_keys:
             continue
         yield _unknown(context, key, entry)
 
@@ -301,6 +303,9 @@ def _unknown(context: Context, key: str, entry: Entry) -> Finding:
         message, fix, severity = _misspelled(context, key)
     if dialect.script_defines_keys and severity is None:
         severity = Severity.WARNING
+    _, decided = context.config.unknown_key_effect(key)
+    if decided is not None:
+        severity = decided  # the entry point decides (TRL: the CLI refuses, scripts ignore)
     return Finding(message, entry.key_span, fix, {"key": key}, severity)
 
 
@@ -413,6 +418,8 @@ def wrong_type(context: Context) -> Iterator[Finding]:
         if divergent_reading(entry, expected) is not None:
             continue  # EL005 explains the misreading
         value = entry.value
+        if key in config.string_numbers and _lossless(value, frozenset({"number"})) is not None:
+            continue  # the trainer converts the string itself
         if key in type_errors:
             wanted = " or ".join(JSON_TYPE_NAMES[kind] for kind in sorted(expected))
             fixed = _lossless(value, expected)
@@ -548,6 +555,8 @@ def invalid_choice(context: Context) -> Iterator[Finding]:
             continue
         if key not in enum_errors or not isinstance(value, str):
             continue  # a value of the wrong type is EL102's
+        if value in _deprecated_values(config).get(key, {}):
+            continue  # EL106 says which release renamed or removed it
         choices = _choices(context, key)
         listed = ", ".join(str(choice) for choice in choices if choice is not None)
         fix = None
@@ -620,12 +629,13 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
     """
     config = context.config
     schema = config.dialect.schema
-    deprecated = schema.get("x-epochlint-deprecated", {})
+    deprecated = config.deprecated_keys()
     limits = schema.get("x-epochlint-version-limits", {})
-    version = context.settings.transformers
     present = context.document.entries
     for key, entry in present.items():
         info = deprecated.get(key, {})
+        package = info.get("package", "transformers")
+        version = context.settings.trl if package == "trl" else context.settings.transformers
         limit = limits.get(key, {})
         removed_in = info.get("removed_in") or limit.get("removed_in")
         added_in = limit.get("added_in")
@@ -664,11 +674,18 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
         tool = config.dialect.deprecations_by
         if fails:
             message = f"`{key}` is no longer supported: {tool} refuses the config"
+        elif removed and "package" in info:
+            effect = _unknown_consequence(context, key)
+            name = PACKAGE_NAMES.get(package, package)
+            message = f"`{key}` was removed in {name} {removed_in}; with {version} {effect}"
         elif removed:
             message = (
                 f"`{key}` was removed in transformers {removed_in}; with {version} "
                 f"{_abort_text(key)}"
             )
+        elif "package" in info:
+            name = PACKAGE_NAMES.get(package, package)
+            message = f"`{key}` is deprecated in {name} {version}"
         elif tool != "transformers":
             message = f"`{key}` is deprecated in {tool}"
         else:
@@ -678,11 +695,90 @@ def deprecated_key(context: Context) -> Iterator[Finding]:
         fix = None
         if replacement and replacement not in present:
             fix = Fix((Edit("rename", key, new_key=replacement),), "safe")
+        severity = Severity.ERROR if removed else Severity.WARNING
+        if removed and "package" in info:
+            # As for an unknown key: the entry point decides (TRL's scripts ignore it).
+            severity = config.unknown_key_effect(key)[1] or severity
         yield Finding(
             message,
             entry.key_span,
             fix,
             {"key": key, "removed_in": removed_in},
+            severity,
+        )
+
+
+def _deprecated_values(config: TrainingConfig) -> dict[str, dict[str, Any]]:
+    table: dict[str, dict[str, Any]] = config.dialect.schema.get(
+        "x-epochlint-deprecated-values", {}
+    )
+    return table
+
+
+@rule("EL106", "deprecated-value", "warning", fix="safe")
+def deprecated_value(context: Context) -> Iterator[Finding]:
+    """A value that the trainer renamed, or no longer accepts.
+
+    ## What it does
+    Reports values listed as renamed in the trainer's release notes: TRL's
+    `packing_strategy: bfd-requeue` (now `bfd_split`, rewritten with a warning until TRL 2)
+    and `truncation_mode: keep_end`, and `packing_strategy: ffd`, which TRL 0.20 renamed to
+    `bfd` and no longer accepts. The version is the `trl-version` setting (default: the
+    installed TRL, else 1.10.0).
+
+    ## Why is this bad?
+    A removed value stops the run when the trainer uses it; a deprecated one stops working
+    in the next major release.
+
+    ## Example
+    ```yaml
+    packing_strategy: ffd
+    ```
+
+    ## Use instead
+    ```yaml
+    packing_strategy: bfd
+    ```
+
+    ## Fix safety
+    Safe: the new name of the same behaviour.
+    """
+    config = context.config
+    table = _deprecated_values(config)
+    for key, entry in context.document.entries.items():
+        value = entry.value
+        if not isinstance(value, str) or value not in table.get(key, {}):
+            continue
+        info = table[key][value]
+        package = info.get("package", "transformers")
+        version = context.settings.trl if package == "trl" else context.settings.transformers
+        name = PACKAGE_NAMES.get(package, package)
+        removed_in = info.get("removed_in")
+        replacement = info.get("replacement")
+        removed = removed_in is not None and version >= Version.parse(removed_in)
+        since = info.get("deprecated_in")
+        if not removed and since is not None and version < Version.parse(since):
+            continue  # still a plain value in that release
+        if removed:
+            message = (
+                f"`{key}: {value}` is no longer accepted since {name} {removed_in}: with "
+                f"{version} the run stops with `{info.get('message')}`"
+            )
+        else:
+            message = f"`{key}: {value}` is deprecated in {name} {version}"
+            if removed_in:
+                message += f" and removed in {removed_in}"
+        fix = None
+        if replacement and "=" not in replacement and " " not in replacement:
+            message += f"; use `{replacement}`"
+            fix = Fix((Edit("set", key, replacement),), "safe")
+        elif replacement:
+            message += f"; use {replacement}"
+        yield Finding(
+            message,
+            entry.value_span,
+            fix,
+            {"key": key, "value": value, "removed_in": removed_in},
             Severity.ERROR if removed else Severity.WARNING,
         )
 
@@ -708,7 +804,11 @@ def config_refused(context: Context) -> Iterator[Finding]:
     best` without `metric_for_best_model`, `lr_groups` with `loraplus_lr_ratio`,
     `lora_target_parameters` with a non-zero `lora_dropout`, `eval_steps` with `val_set_size:
     0`, a `type: sharegpt` dataset, and the others listed in the README. Like Axolotl, it
-    counts a key set to null, 0 or false as unset.
+    counts a key set to null, 0 or false as unset. For TRL: a GRPO or RLOO generation batch
+    that is not a multiple of `num_generations` or of the global batch, fewer than 2
+    generations, `load_in_4bit` with `load_in_8bit`, and TRL's other start-up checks (README
+    "TRL configs"); a batch error that only epochlint's default of one process causes is a
+    warning.
 
     ## Why is this bad?
     `axolotl train` stops before it loads the model, with the message the finding quotes.
@@ -740,4 +840,5 @@ def config_refused(context: Context) -> Iterator[Finding]:
             entry.key_span if entry is not None else None,
             None,
             {"key": refusal.key, "validator": refusal.validator},
+            refusal.severity,
         )

@@ -378,13 +378,13 @@ def test_axolotl_sample_packing_uses_its_token_estimate() -> None:
 def test_the_registry_names_every_dialect_and_builds_each_from_its_plug_in() -> None:
     from epochlint import dialects
 
-    assert dialects.names() == ("llamafactory", "axolotl", "hf")
+    assert dialects.names() == ("llamafactory", "axolotl", "hf", "trl")
     built = {name: dialects.named(name) for name in dialects.names()}
     assert {name: d.name for name, d in built.items()} == {n: n for n in dialects.names()}
     assert built["axolotl"].key("num_train_epochs") == "num_epochs"
     assert dialects.default() is built["llamafactory"]
     with pytest.raises(KeyError):
-        dialects.named("trl")
+        dialects.named("torchtune")
 
 
 def test_a_dialect_plug_in_is_imported_only_when_a_file_of_its_kind_is_checked() -> None:

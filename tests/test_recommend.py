@@ -150,8 +150,48 @@ def test_apply_refuses_another_method_than_the_configs(example: Path) -> None:
     assert example.read_text() == before
 
 
-def test_preference_stages_are_refused(tmp_path: Path) -> None:
-    path = tmp_path / "dpo.yaml"
-    path.write_text(BASE.replace("stage: sft", "stage: dpo"))
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("stage", ["dpo", "kto", "rm"])
+def test_other_stages_get_their_own_tables_and_pass_check(
+    stage: str, method: str, tier: str
+) -> None:
+    """GUIDELINES §2's stage tables: a DPO block trains 1-3 epochs at DPO's learning rate."""
+    rows = TIERS[tier]
+    shown = recommend("--dataset-size", str(rows), "--method", method, "--stage", stage)
+    assert shown.exit_code == 0, shown.output
+    written = block(shown.output)
+    assert written["stage"].startswith(f"{stage} ")
+    epochs = float(written["num_train_epochs"].split()[0])
+    low, high = (1, 3) if stage != "rm" else (1, 2)
+    assert low <= epochs <= high
+    if stage != "rm" and method == "full":
+        assert written["learning_rate"].startswith("5.0e-7 ")  # Zephyr's and Tulu 3's DPO rate
+    result = lint(BASE.replace("stage: sft\n", "") + shown.output, dataset_size=rows)
+    serious = [
+        (d.rule, d.message)
+        for d in result.diagnostics
+        if d.severity in (Severity.ERROR, Severity.WARNING)
+    ]
+    assert serious == []
+
+
+def test_a_stage_the_tables_do_not_cover_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pt.yaml"
+    path.write_text(BASE.replace("stage: sft", "stage: pt"))
     shown = recommend(str(path), "--dataset-size", "1000")
-    assert shown.exit_code == 2 and "recommend covers SFT" in shown.output
+    assert shown.exit_code == 2
+    assert "`stage: pt` is not covered: recommend covers SFT, the preference stages" in (
+        shown.output
+    )
+
+
+def test_the_configs_stage_is_used(tmp_path: Path) -> None:
+    path = tmp_path / "dpo.yaml"
+    path.write_text(BASE.replace("stage: sft", "stage: dpo\nfinetuning_type: full"))
+    shown = recommend(str(path), "--dataset-size", "1000")
+    assert shown.exit_code == 0, shown.output
+    assert "full fine-tuning DPO on 1,000 rows" in shown.output
+    assert "learning_rate: 5.0e-7 " in shown.output
+    refused = recommend(str(path), "--dataset-size", "1000", "--stage", "rm")
+    assert refused.exit_code == 2 and "trains `stage: dpo`, not rm" in refused.output

@@ -15,11 +15,12 @@ from epochlint.cli import main
 from epochlint.commands.recommend import current_settings
 from epochlint.diagnostic import Severity
 from epochlint.engine import FileResult, check_path
-from epochlint.recommend import EPOCH, METHODS, PRESETS, Interval, steps_of
+from epochlint.recommend import EPOCH, METHODS, PRESETS, Interval, covers, steps_of
 from epochlint.settings import Settings
 from epochlint.versions import Version
 
 PINNED = ("--transformers-version", "5.8.0", "--isolated")
+COVERED = ("sft", "dpo", "kto", "rm")  # LLaMA-Factory's stages that recommend covers
 TIERS = {"small": 300, "medium": 3000, "large": 50_000}
 # Keys whose larger value needs more GPU memory (sequence length, batch), or whose removal
 # does (gradient checkpointing trades compute for memory).
@@ -143,15 +144,17 @@ def test_the_issues_config_keeps_batch_and_logging_and_ends_clean(tmp_path: Path
         assert "early_stopping_patience" not in written
 
 
-def _sft_configs() -> list[Path]:
+def _training_configs() -> list[Path]:
+    """LLaMA-Factory's training examples of the stages recommend covers."""
     examples = LLAMAFACTORY / "examples"
     if not examples.is_dir():
         return []
-    return sorted(
-        p
-        for p in examples.rglob("*.yaml")
-        if "stage: sft" in p.read_text(errors="replace") and "do_train: true" in p.read_text()
-    )
+    found = []
+    for path in sorted(examples.rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text(errors="replace"))
+        if isinstance(data, dict) and data.get("do_train") and data.get("stage") in COVERED:
+            found.append(path)
+    return found
 
 
 @pytest.mark.slow
@@ -159,9 +162,10 @@ def _sft_configs() -> list[Path]:
 def test_apply_over_the_corpus(
     preset: str, in_llamafactory: Path, tmp_path: Path, corpus: Path
 ) -> None:
-    """Every SFT config of LLaMA-Factory's examples whose rows are known."""
+    """Every SFT, DPO, KTO and reward-model config of LLaMA-Factory's examples whose rows are
+    known."""
     applied = 0
-    for original in _sft_configs():
+    for original in _training_configs():
         path = tmp_path / original.name
         path.write_text(original.read_text())
         before = check_path(str(path), settings())
@@ -206,7 +210,7 @@ def _axolotl_sft_configs() -> list[Path]:
     found = []
     for path in sorted(examples.rglob("*.yaml")):
         data = yaml.safe_load(path.read_text(errors="replace"))
-        if isinstance(data, dict) and "micro_batch_size" in data and not data.get("rl"):
+        if isinstance(data, dict) and "micro_batch_size" in data:
             found.append(path)
     return found
 
@@ -223,8 +227,8 @@ def test_apply_over_axolotls_examples(preset: str, corpus: Path, tmp_path: Path)
         before = check_path(str(path), settings(3000))
         if before.config is None or before.plan is None or before.plan.steps_per_epoch is None:
             continue  # sample packing: the steps are Axolotl's own estimate
-        if before.config.stage != "sft":
-            continue
+        if not covers(settings().guidelines, before.config.stage):
+            continue  # GRPO and other on-policy stages: recommend says so and exits 2
         status, output = apply(path, "--preset", preset, "--dataset-size", "3000")
         assert status in (0, 1, 2), output
         if status == 2:

@@ -44,6 +44,7 @@ from epochlint.overrides import split_overrides
 @options.num_gpus()
 @click.option("--stdin-filename", metavar="PATH", help="Name to report for `-` (standard input).")
 @options.transformers_version()
+@options.trl_version()
 @click.option(
     "--select",
     multiple=True,
@@ -82,6 +83,7 @@ def check(
     num_gpus: int | None,
     stdin_filename: str | None,
     transformers_version: str | None,
+    trl_version: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     root: str | None,
@@ -107,6 +109,7 @@ def check(
         num_gpus=num_gpus,
         dataset_size=dataset_size,
         transformers_version=transformers_version,
+        trl_version=trl_version,
         root=root,
         dialect=dialect,
         config_path=config_path,

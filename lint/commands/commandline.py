@@ -33,6 +33,7 @@ class CommandLine:
     num_gpus: int | None = None
     dataset_size: int | None = None
     transformers_version: str | None = None
+    trl_version: str | None = None
     root: str | None = None
     dialect: str | None = None
     config_path: str | None = None  # --config: this file for every checked file
@@ -43,12 +44,8 @@ def configurations(line: CommandLine) -> Configurations:
     """The settings of every file: its configuration file, then the command line on top.
     Raises OptionError for a bad option value, SettingsError for a configuration file that
     cannot be used."""
-    transformers = None
-    if line.transformers_version:
-        try:
-            transformers = Version.parse(line.transformers_version)
-        except ValueError as error:
-            raise OptionError("--transformers-version", str(error)) from None
+    transformers = _version("--transformers-version", line.transformers_version)
+    trl = _version("--trl-version", line.trl_version)
     select, extend_select, ignore = (
         _codes(line.select),
         _codes(line.extend_select),
@@ -69,11 +66,21 @@ def configurations(line: CommandLine) -> Configurations:
         num_gpus=line.num_gpus,
         dataset_size=line.dataset_size,
         transformers=transformers,
+        trl=trl,
         root=Path(line.root) if line.root else None,
         dialect=line.dialect,
     )
     config_path = Path(line.config_path) if line.config_path else None
     return Configurations(options, config_path, line.isolated)
+
+
+def _version(option: str, text: str | None) -> Version | None:
+    if not text:
+        return None
+    try:
+        return Version.parse(text)
+    except ValueError as error:
+        raise OptionError(option, str(error)) from None
 
 
 def _codes(values: tuple[str, ...]) -> frozenset[str]:

@@ -29,6 +29,12 @@ def transformers_version(
     return click.option("--transformers-version", metavar="X.Y.Z", help=help)
 
 
+def trl_version(
+    help: str = "TRL version the TRL configs run with (default: installed, else 1.10.0).",
+) -> Decorator:
+    return click.option("--trl-version", metavar="X.Y.Z", help=help)
+
+
 def root(
     help: str | None = "Folder that relative dataset_dir paths start from "
     "(default: the current folder, as LLaMA-Factory does).",

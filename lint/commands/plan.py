@@ -107,6 +107,9 @@ def describe(result: FileResult, settings: Settings) -> list[tuple[str, str]]:
     source = settings.world_size_source
     given = source if source != "default" else "default; set it with --num-gpus N"
     lines.append(("GPUs", f"{plan.world_size} ({given})"))
+    notes = config.plan_notes(plan)
+    if config.assumption:
+        lines.insert(0, ("config", f"{config.title} ({config.assumption})"))
     if plan.effective_batch is not None:
         lines.append(
             (
@@ -115,7 +118,9 @@ def describe(result: FileResult, settings: Settings) -> list[tuple[str, str]]:
                 f"{plan.gradient_accumulation} accumulation x {_gpus(plan.world_size)}",
             )
         )
-    if plan.steps_per_epoch is not None and plan.batches_per_epoch is not None:
+    lines.extend(notes)
+    own_steps = any(label == "steps per epoch" for label, _ in notes)
+    if plan.steps_per_epoch is not None and plan.batches_per_epoch is not None and not own_steps:
         rounding = "floor" if config.flag("dataloader_drop_last") else "ceil"
         lines.append(
             (
@@ -414,6 +419,7 @@ def _mark_events(axes: Any, found: Events, rate: float, total: int) -> None:
 @click.option("--ascii", "ascii_only", is_flag=True, help="Draw the chart with ASCII only.")
 @options.color(show_default=False)
 @options.transformers_version(help="transformers the run uses.")
+@options.trl_version(help="TRL the run uses (TRL configs).")
 @options.root(help=None)
 @options.config_file(help=None)
 @options.isolated
@@ -428,6 +434,7 @@ def plan_command(
     ascii_only: bool,
     color: str,
     transformers_version: str | None,
+    trl_version: str | None,
     root: str | None,
     config_path: str | None,
     isolated: bool,
@@ -443,6 +450,7 @@ def plan_command(
         num_gpus=num_gpus,
         dataset_size=dataset_size,
         transformers_version=transformers_version,
+        trl_version=trl_version,
         root=root,
         config_path=config_path,
         isolated=isolated,

@@ -30,11 +30,13 @@ from epochlint.recommend import (
     EPOCH,
     METHODS,
     PRESETS,
+    STAGES,
     Current,
     Interval,
     Recommendation,
     Request,
     Setting,
+    covers,
 )
 from epochlint.recommend import recommend as choose
 from epochlint.recommend import render as render_block
@@ -49,8 +51,9 @@ def request_for(
     settings: Settings,
     method: str | None,
     preset: str,
+    stage: str | None = None,
 ) -> Request:
-    """What to recommend for: the command line's N and method, else the config's."""
+    """What to recommend for: the command line's N, method and stage, else the config's."""
     finetuning = None
     eval_dataset = False
     current = Current()
@@ -59,11 +62,12 @@ def request_for(
     if result is not None:
         config = result.config
         assert config is not None
-        if config.stage != "sft":
+        if stage is not None and stage != config.stage:
             fail(
-                f"{result.path}: `stage: {config.stage}`: recommend covers SFT, the stage the "
-                "guideline tables are for (preference stages want far smaller learning rates)"
+                f"{result.path} trains `stage: {config.stage}`, not {stage}: change the stage "
+                "yourself, or drop --stage"
             )
+        stage = config.stage
         own = config.method if config.method in ("qlora", "full") else "lora"
         if method is not None and method != own:
             fail(
@@ -83,6 +87,15 @@ def request_for(
                 f"{result.path}: the number of training rows is unknown ({why}); give it with "
                 "--dataset-size N"
             )
+    stage = stage or "sft"
+    if not covers(settings.guidelines, stage):
+        where = f"{result.path}: " if result is not None else ""
+        fail(
+            f"{where}`stage: {stage}` is not covered: recommend covers SFT, the preference "
+            "stages (DPO, KTO, ORPO, SimPO) and reward models, the stages the guideline tables "
+            "give epochs and learning rates for (pre-training counts tokens, on-policy stages "
+            "count generations)"
+        )
     if rows is None:
         raise click.UsageError("give --dataset-size N (or a config to read it from)")
     if method is None:
@@ -98,6 +111,7 @@ def request_for(
         eval_dataset=eval_dataset,
         current=current,
         epoch_strategies=epoch_strategies,
+        stage=stage,
     )
 
 
@@ -296,6 +310,11 @@ def apply_to(
 @click.argument("path", required=False, type=click.Path())
 @options.dataset_size(help="Rows of the training data as stored (default: read from the config).")
 @click.option("--method", type=click.Choice(METHODS), help="Default: the config's method.")
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    help="Training stage (default: the config's, else sft).",
+)
 @options.num_gpus(help="GPUs (default 1).")
 @click.option("--preset", type=click.Choice(PRESETS), default="first-time", show_default=True)
 @click.option(
@@ -314,6 +333,7 @@ def recommend_command(
     path: str | None,
     dataset_size: int | None,
     method: str | None,
+    stage: str | None,
     num_gpus: int | None,
     preset: str,
     apply_path: str | None,
@@ -340,7 +360,7 @@ def recommend_command(
     )
     settings = command_settings(target or str(Path.cwd() / "train.yaml"), command_line)
     result = checked(target, settings) if target else None
-    recommendation = choose(request_for(result, settings, method, preset))
+    recommendation = choose(request_for(result, settings, method, preset, stage))
     if apply_path and result is not None:
         sys.exit(apply_to(apply_path, result, recommendation, settings, diff))
     click.echo(render_block(recommendation), nl=False)

@@ -24,6 +24,7 @@ PLUGINS = {
     "llamafactory": "epochlint.dialects.llamafactory",
     "axolotl": "epochlint.dialects.axolotl",
     "hf": "epochlint.dialects.hf",
+    "trl": "epochlint.dialects.trl",
 }
 # A word in a launch command that names a trainer whose command line takes no `key=value`
 # overrides (`axolotl train x.yaml --key value`); other launchers take them.
@@ -84,6 +85,36 @@ LLAMAFACTORY_SIGNALS = {
     "plot_loss",
     "preprocessing_num_workers",
 }
+# Keys of TRL's own dataclasses (script arguments, ModelConfig, trainer configs, the recipe
+# repositories' mixtures) that neither LLaMA-Factory nor TrainingArguments has: a file of
+# TrainingArguments keys with one of them is read by TRL's TrlParser.
+TRL_SIGNALS = {
+    "dataset_name",
+    "dataset_config",
+    "dataset_train_split",
+    "dataset_test_split",
+    "dataset_mixture",
+    "use_peft",
+    "lora_r",
+    "lora_target_modules",
+    "load_in_4bit",
+    "load_in_8bit",
+    "dtype",
+    "torch_dtype",
+    "attn_implementation",
+    "max_seq_length",
+    "max_prompt_length",
+    "max_completion_length",
+    "dataset_text_field",
+    "dataset_num_proc",
+    "assistant_only_loss",
+    "completion_only_loss",
+    "beta",
+    "loss_type",
+    "num_generations",
+    "reward_funcs",
+    "use_vllm",
+}
 RUN_FLAGS = ("do_train", "do_eval", "do_predict")
 TRAINING_KEYS = {
     "dataset",
@@ -121,6 +152,13 @@ def default() -> Dialect:
     return named(next(iter(PLUGINS)))
 
 
+def trl_choices(setting: str) -> tuple[str, ...]:
+    """The values of the `trl-trainer` and `trl-entry` settings."""
+    from epochlint.dialects.trl import ENTRIES, TRAINER_TITLES
+
+    return tuple(TRAINER_TITLES) if setting == "trl-trainer" else ENTRIES
+
+
 def takes_overrides(command: list[str]) -> bool:
     """Whether the launcher in a command line takes `key=value` overrides after the config."""
     return not any(word in argument for argument in command for word in NO_OVERRIDE_LAUNCHERS)
@@ -141,6 +179,8 @@ def detect(document: Document, forced: str | None = None) -> Detection:
         return Detection(named("axolotl"))
     dialect = named("llamafactory")
     known = keys & dialect.properties.keys()
+    if not keys & LLAMAFACTORY_SIGNALS and keys & TRL_SIGNALS:
+        return Detection(named("trl"))
     if not keys & LLAMAFACTORY_SIGNALS:
         hf = named("hf")
         if len(keys & hf.properties.keys()) >= 3:

@@ -28,7 +28,11 @@ from epochlint.records import field, record
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from epochlint.diagnostic import Severity
     from epochlint.facts.dataset import Resolution
+    from epochlint.facts.schedule import Plan
+    from epochlint.reading.directives import Directive
+    from epochlint.settings import Settings
 
 
 @record(frozen=True)
@@ -38,6 +42,7 @@ class Refusal:
     validator: str
     key: str
     message: str
+    severity: Severity | None = None  # None: an error; a warning when it rests on an assumption
 
 
 @record(frozen=True)
@@ -152,6 +157,10 @@ class OwnSchedule:
     total_steps: int | None
     warmup_steps: int | None
     logging_steps: int | None
+    # One process's dataloader batches per epoch when the trainer's own sampler decides them
+    # (TRL's GRPO repeats each prompt) and Trainer counts the steps from them: then
+    # total_steps is None and facts/schedule.py does the rest.
+    batches_per_epoch: int | None = None
 
 
 def is_number(value: Any) -> bool:
@@ -313,6 +322,41 @@ class TrainingConfig:
 
     def has_eval_data(self) -> bool:
         return False
+
+    @property
+    def title(self) -> str:
+        """What the report calls the config: the dialect, and what the plug-in assumed."""
+        return self.dialect.title
+
+    def settle(self, settings: Settings, directives: list[Directive]) -> None:
+        """Take what the configuration file and the file's directives state about the
+        config (TRL: which trainer reads it); called once, before any fact is computed."""
+
+    def knows_key(self, key: str) -> bool:
+        """Whether the trainer reading this config has the key."""
+        return key in self.dialect.properties
+
+    def unknown_key_effect(self, key: str) -> tuple[str | None, Severity | None]:
+        """What the trainer does with a key it does not know (None: it aborts, the rule says
+        how), and the severity that deserves (None: the rule decides)."""
+        return self.dialect.unknown_key_effect, None
+
+    def deprecated_keys(self) -> dict[str, dict[str, Any]]:
+        """Renamed and removed keys (the schema's x-epochlint-deprecated): `package` says whose
+        version `deprecated_in`/`removed_in` count in (default transformers)."""
+        table: dict[str, dict[str, Any]] = self.dialect.schema.get("x-epochlint-deprecated", {})
+        return table
+
+    @property
+    def assumption(self) -> str | None:
+        """What the plug-in assumed about the config that the file does not say (TRL: the
+        trainer), for the report."""
+        return None
+
+    def plan_notes(self, plan: Plan) -> list[tuple[str, str]]:
+        """(label, text) lines `plan` shows for this config: what differs from Trainer's
+        arithmetic (a "steps per epoch" note replaces Trainer's formula)."""
+        return []
 
     def own_schedule(self, train_rows: int | None, world_size: int) -> OwnSchedule | None:
         """The trainer's own step count; None when transformers' Trainer counts the steps

@@ -24,19 +24,26 @@ SHIPPED = Path(__file__).with_name("schemas")
 KEYWORDS = ("type", "enum", "default", "description")
 
 
-def _deprecation(note: dict[str, Any]) -> str:
+def _deprecation(note: dict[str, Any] | list[dict[str, Any]]) -> str:
+    if isinstance(note, list):  # one note per trainer that renamed or removed it (TRL)
+        return " ".join(_deprecation(entry) for entry in note)
     if note.get("replacement_key"):
         instead = f"use `{note['replacement_key']}`"
     elif note.get("replacement"):
         instead = f"use {note['replacement']}"
     else:
         instead = "remove it"
+    package = "TRL" if note.get("package") == "trl" else "transformers"
     when = []
     if note.get("deprecated_in"):
-        when.append(f"deprecated in transformers {note['deprecated_in']}")
+        when.append(f"deprecated in {package} {note['deprecated_in']}")
     if note.get("removed_in"):
-        when.append(f"removed in transformers {note['removed_in']}")
-    return f"{', '.join(when).capitalize() or 'Deprecated'}: {instead}."
+        when.append(f"removed in {package} {note['removed_in']}")
+    text = ", ".join(when)
+    text = text[:1].upper() + text[1:] if text else "Deprecated"
+    trainers = note.get("trainers")
+    where = f" ({', '.join(trainers)})" if trainers else ""
+    return f"{text}{where}: {instead}."
 
 
 def _property(schema: dict[str, Any], deprecated: dict[str, Any] | None) -> dict[str, Any]:

@@ -87,6 +87,11 @@ def resolve_interval(value: float | None, total: int | None) -> int | None:
     return int(value)
 
 
+def optimizer_steps(batches: int, accumulation: int) -> int:
+    """Optimizer steps in one epoch of `batches` dataloader batches, at least 1."""
+    return max(math.ceil(batches / accumulation), 1)
+
+
 def steps_per_epoch(train_rows: int, per_device: int, accumulation: int, world: int) -> int:
     """Optimizer steps in one epoch: ceil(ceil(N / (batch x GPUs)) / accumulation), at least 1."""
     return max(math.ceil(math.ceil(train_rows / (per_device * world)) / accumulation), 1)
@@ -132,6 +137,7 @@ class _Length:
     epochs: float | None
     warmup: int | None
     logging: int | None
+    batches: int | None = None  # dataloader batches per epoch
 
 
 def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Version) -> Plan:
@@ -169,7 +175,7 @@ def build_plan(config: TrainingConfig, rows: Rows, world_size: int, version: Ver
         per_device_batch=per_device,
         gradient_accumulation=accumulation,
         effective_batch=length.effective_batch,
-        batches_per_epoch=batches,
+        batches_per_epoch=length.batches if length.batches is not None else batches,
         steps_per_epoch=per_epoch,
         total_steps=total,
         epochs=length.epochs,
@@ -196,12 +202,15 @@ def _length(
     epochs = config.number("num_train_epochs")
     max_steps = config.number("max_steps")
     effective = per_epoch = None
+    own = config.own_schedule(train_rows, world_size)
+    if own is not None and own.total_steps is None and own.batches_per_epoch is not None:
+        # The trainer's own sampler (TRL's GRPO), counted in steps by Trainer as usual.
+        batches, own = own.batches_per_epoch, None
     if per_device is not None and accumulation is not None:
         effective = per_device * accumulation * world_size
     if batches is not None and accumulation is not None:
-        per_epoch = max(math.ceil(batches / accumulation), 1)
+        per_epoch = optimizer_steps(batches, accumulation)
 
-    own = config.own_schedule(train_rows, world_size)
     if own is not None:  # the trainer's own estimate, capped by max_steps
         total = own.total_steps
         if train_rows is not None and own.effective_batch:
@@ -224,7 +233,7 @@ def _length(
         shown = epochs
     warmup = warmup_steps(config, total, version)
     logging = resolve_interval(config.number("logging_steps"), total)
-    return _Length(effective, per_epoch, total, shown, warmup, logging)
+    return _Length(effective, per_epoch, total, shown, warmup, logging, batches)
 
 
 def epochs_entered(config: TrainingConfig, total: int, steps_per_epoch: int | None) -> int | None:

@@ -28,6 +28,8 @@ def file_json(result: FileResult) -> dict[str, Any]:
         "plan": None,
         "diagnostics": [diagnostic.to_json() for diagnostic in result.diagnostics],
     }
+    if result.config is not None and result.config.assumption:
+        data["assumed"] = result.config.assumption  # e.g. the TRL trainer read from the keys
     if result.plan is not None:
         plan = result.plan.to_json()
         # The documented keys first, then the rest of the schedule for those who want it.

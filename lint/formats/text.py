@@ -66,7 +66,10 @@ def render_file(result: FileResult, style: Style = plain) -> list[str]:
             )
         out.append("")
     if result.diagnostics and result.plan is not None:
-        dialect = f" ({result.config.dialect.title} config)" if result.config else ""
+        dialect = ""
+        if result.config:
+            assumed = result.config.assumption
+            dialect = f" ({result.config.title} config{f'; {assumed}' if assumed else ''})"
         out.append(style(f"{result.path}{dialect}: {plan_line(result.plan)}", dim=True))
         out.append("")
     return out

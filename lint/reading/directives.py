@@ -4,6 +4,8 @@
 # epochlint: num-gpus=4               data-parallel processes the run uses
 # epochlint: disable=EL201,EL406      on a line, or alone on the line above
 # epochlint: disable-file             the whole file
+# epochlint: trl-trainer=grpo          the TRL trainer that reads the file (TRL configs)
+# epochlint: trl-entry=cli             how a TRL config is run: cli, script or recipe
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from epochlint.records import record
 
 DIRECTIVE = re.compile(r"^\s*epochlint\s*:\s*(?P<body>.*?)\s*$")
 SETTING = re.compile(r"^(?P<name>[a-z-]+)\s*(?:=\s*(?P<value>.*))?$")
-KNOWN = ("dataset-size", "num-gpus", "disable", "disable-file")
+KNOWN = ("dataset-size", "num-gpus", "disable", "disable-file", "trl-trainer", "trl-entry")
 
 
 @record(frozen=True)
@@ -49,6 +51,18 @@ def parse_directives(comments: list[Comment]) -> tuple[list[Directive], list[Dir
                         DirectiveError(
                             f"`{part}` needs a positive whole number, e.g. "
                             f"`{setting.group('name')}=3000`",
+                            comment,
+                        )
+                    )
+                    continue
+            if setting and setting.group("name") in ("trl-trainer", "trl-entry"):
+                from epochlint.dialects import trl_choices  # only for a file that says it
+
+                allowed = trl_choices(setting.group("name"))
+                if setting.group("value") not in allowed:
+                    errors.append(
+                        DirectiveError(
+                            f"`{part}` needs one of: {', '.join(allowed)}",
                             comment,
                         )
                     )

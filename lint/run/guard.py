@@ -43,6 +43,8 @@ class WorldSize:
 
 def read_command(argv: Sequence[str]) -> Launch:
     arguments = list(argv)
+    if "--config" in arguments[1:]:
+        return _config_option_launch(arguments)
     overridable = takes_overrides(arguments)
     index = None
     if "train" in arguments[1:]:
@@ -65,6 +67,33 @@ def read_command(argv: Sequence[str]) -> Launch:
                 break
             overrides.append(argument)
     return Launch(arguments[index], tuple(overrides), overridable)
+
+
+def _config_option_launch(arguments: list[str]) -> Launch:
+    """TrlParser scripts (`trl sft --config x.yaml ...`, `accelerate launch [options] train.py
+    --config x.yaml ...`): the script's `--key value` arguments override the YAML (they set
+    argparse values over the defaults the YAML gave). They become `key=value` overrides."""
+    at = arguments.index("--config", 1)
+    if at + 1 >= len(arguments) or not arguments[at + 1].endswith(CONFIG_SUFFIXES):
+        raise GuardError("`--config` needs the training config: `--config CONFIG.yaml`")
+    scripts = [i for i, argument in enumerate(arguments[:at]) if argument.endswith(".py")]
+    start = scripts[-1] + 1 if scripts else 2 if arguments[0].endswith("trl") else at
+    overrides: list[str] = []
+    words = arguments[start:]
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if not word.startswith("--") or word == "--config":
+            index += word == "--config"  # skip the config path
+            continue
+        name, equals, value = word[2:].partition("=")
+        if not equals:
+            has_value = index < len(words) and not words[index].startswith("--")
+            value = words[index] if has_value else "true"
+            index += has_value
+        overrides.append(f"{name.replace('-', '_')}={value}")
+    return Launch(arguments[at + 1], tuple(overrides), True)
 
 
 def _count(environment: Mapping[str, str], name: str) -> int | None:
