@@ -61,6 +61,15 @@ class DefaultToCheck(click.Group):
         # click returns the exit code of --help and --version, and None when a command returns
         sys.exit(returned if isinstance(returned, int) else 0)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as error:
+            # click exits 1 (findings) for a closed output; entry.main reports it as a failure
+            from epochlint.entry import OutputClosed
+
+            raise OutputClosed() from error
+
 
 @click.group(cls=DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="epochlint")

@@ -20,6 +20,8 @@ import yaml
 
 from epochlint import dialects
 from epochlint.diagnostic import Severity
+from epochlint.reading.safeopen import read_regular_text
+from epochlint.reading.source import MAX_CONFIG_BYTES
 from epochlint.records import field, record, replace
 from epochlint.rules import all_rules, default_selection
 from epochlint.settings import COMMAND_LINE, Settings, SettingsError, guidelines_with
@@ -384,7 +386,7 @@ def _table(path: Path) -> dict[str, Any] | None:
     """The epochlint table of a configuration file; None for a pyproject.toml without one."""
     shown = _shown(path)
     try:
-        text = path.read_text("utf-8")
+        text = read_regular_text(str(path), MAX_CONFIG_BYTES)
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
         raise ConfigError(f"{shown}: cannot read the configuration: {reason}") from None

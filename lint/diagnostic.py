@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -113,10 +114,37 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+# From here on a number is shown as 1.23e+20: digit groups stop being readable, and an int
+# past 4,300 digits cannot be turned into a string at all (Python's int-to-str limit).
+SCIENTIFIC_FROM = 10**18
+
+
 def thousands(value: float | int | None) -> str:
-    """1090 -> '1,090'; floats keep up to two decimals."""
+    """1090 -> '1,090'; floats keep up to two decimals; huge numbers in e-notation."""
     if value is None:
         return "unknown"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return format_value(value)
+        if abs(value) >= SCIENTIFIC_FROM:
+            return f"{value:.3g}"
+        if not value.is_integer():
+            return f"{value:,.2f}".rstrip("0").rstrip(".")
+    elif abs(value) >= SCIENTIFIC_FROM:
+        return _scientific(int(value))
     return f"{int(value):,}"
+
+
+def _scientific(value: int) -> str:
+    """An int in e-notation without float() (which overflows past 1e308) or str()."""
+    magnitude = abs(value)
+    exponent = int(magnitude.bit_length() * math.log10(2))
+    leading = magnitude // 10 ** max(exponent - 2, 0)
+    while leading >= 1000:
+        leading //= 10
+        exponent += 1
+    while leading < 100:
+        exponent -= 1
+        leading = magnitude // 10 ** (exponent - 2)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{leading / 100:.3g}e+{exponent:02d}"

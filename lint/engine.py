@@ -14,7 +14,14 @@ from epochlint.facts.dataset import Rows, dataset_rows, from_command_line
 from epochlint.facts.schedule import Plan, build_plan
 from epochlint.reading.directives import Directive, parse_directives, positive_count
 from epochlint.reading.document import Document, DocumentError, Span, parse, reread
-from epochlint.reading.source import Source, SourceError, UnreadablePath, decode, read_file
+from epochlint.reading.source import (
+    MAX_CONFIG_BYTES,
+    Source,
+    SourceError,
+    UnreadablePath,
+    decode,
+    read_file,
+)
 from epochlint.records import field, record, replace
 from epochlint.rules import Finding, Rule, all_rules, get_rule
 from epochlint.settings import Settings, SettingsError
@@ -102,7 +109,8 @@ def check_file(path: str, settings: Settings, stdin_name: str | None = None) -> 
     shown = (stdin_name or "<stdin>") if path == "-" else path
     try:
         if path == "-":
-            return check_bytes(sys.stdin.buffer.read(), shown, settings)
+            # One byte past the limit is enough to refuse it: `epochlint - < /dev/zero` ends.
+            return check_bytes(sys.stdin.buffer.read(MAX_CONFIG_BYTES + 1), shown, settings)
         return check_path(path, settings)
     except (SettingsError, RecursionError, MemoryError) as error:
         return FileResult(shown, error=str(error) or type(error).__name__)

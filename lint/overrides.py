@@ -68,14 +68,41 @@ def parse_value(text: str) -> Any:
         return text  # OmegaConf keeps what YAML cannot read as the string it is
 
 
+# A training argument nests a few levels at most; past this a dotted key is not one, and
+# building (and merging) its nested dicts recursively would exhaust Python's stack.
+MAX_KEY_LEVELS = 100
+
+
+def _quoted(argument: str) -> str:
+    return (
+        f"`{argument}`"
+        if len(argument) <= 80
+        else f"`{argument[:60]}...` ({len(argument):,} characters)"
+    )
+
+
 def parse_overrides(arguments: list[str] | tuple[str, ...]) -> list[Override]:
     overrides = []
     offset = 0
     for argument in arguments:
         key, equals, value = argument.partition("=")
-        if not equals or not key or any(not part for part in key.split(".")):
-            raise OverrideError(f"`{argument}` is not a key=value override")
-        overrides.append(Override(argument, key, parse_value(value), offset))
+        parts = key.split(".")
+        if not equals or not key or any(not part for part in parts):
+            raise OverrideError(f"{_quoted(argument)} is not a key=value override")
+        if len(parts) > MAX_KEY_LEVELS:
+            raise OverrideError(
+                f"{_quoted(argument)}: a key of {len(parts):,} dotted levels; training arguments "
+                f"nest a few at most (epochlint reads up to {MAX_KEY_LEVELS})"
+            )
+        try:
+            typed = parse_value(value)
+        except (ValueError, OverflowError, RecursionError) as error:
+            # yaml's own constructors fail (an int past 4,300 digits): OmegaConf.from_cli too
+            reason = str(error).split(";")[0] if str(error) else type(error).__name__
+            raise OverrideError(
+                f"{_quoted(argument)}: the value cannot be read ({reason})"
+            ) from None
+        overrides.append(Override(argument, key, typed, offset))
         offset += len(argument) + 1
     return overrides
 

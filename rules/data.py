@@ -119,8 +119,10 @@ def dataset_file_missing(context: Context) -> Iterator[Finding]:
 
     ## What it does
     Checks the `file_name` of each local dataset entry: that it exists, that its type is one
-    of arrow, csv, json, jsonl, parquet, txt, that a folder holds one type, and that the file
-    is complete (a truncated JSON file is reported with its byte offset).
+    of arrow, csv, json, jsonl, parquet, txt, that a folder holds one type, that the file
+    is complete (a truncated JSON file is reported with its byte offset) and parses as the
+    real reader parses it (a CSV quote left open, JSON nested deeper than 1,024 levels), and
+    that its `num_samples` is not negative.
 
     ## Why is this bad?
     LLaMA-Factory stops while loading data: `File data/x.json not found.`, `Allowed file

@@ -646,6 +646,22 @@ def _non_finite(context: Context) -> Iterator[tuple[str, str, Severity]]:
         fits = "number" in config.dialect.types(config.key(name))
         if isinstance(value, float) and not math.isfinite(value) and fits and config.has(name):
             yield name, "an infinite or NaN value cannot schedule a run", Severity.ERROR
+        elif (
+            isinstance(value, int)
+            and is_number(value)
+            and config.has(name)
+            and config.number(name) is None
+        ):
+            yield name, "a number past the largest float cannot schedule a run", Severity.ERROR
+    plan = context.plan
+    epochs, per_epoch = config.number("num_train_epochs"), plan.steps_per_epoch
+    if epochs and per_epoch and plan.total_steps is None and math.isinf(epochs * per_epoch):
+        yield (
+            "num_train_epochs",
+            f"times {thousands(per_epoch)} steps per epoch it is past the largest float, and "
+            "the trainer's `math.ceil` of it raises OverflowError",
+            Severity.ERROR,
+        )
 
 
 def _warmup_out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
@@ -695,6 +711,14 @@ def _nothing_trained(context: Context) -> Iterator[tuple[str, str, Severity]]:
     rate = config.number("learning_rate")
     if rate is not None and rate <= 0 and config.flag("do_train"):
         yield "learning_rate", "the weights would never change", Severity.ERROR
+    max_samples = config.number("max_samples")
+    if max_samples is not None and max_samples < 0 and config.has("max_samples"):
+        yield (
+            "max_samples",
+            "LLaMA-Factory keeps the first `range(min(max_samples, rows))` rows of each dataset, "
+            "which is none",
+            Severity.ERROR,
+        )
 
 
 def _evaluation_out_of_range(context: Context) -> Iterator[tuple[str, str, Severity]]:
@@ -736,11 +760,12 @@ def value_out_of_range(context: Context) -> Iterator[Finding]:
     Reports `warmup_ratio` outside [0, 1], a negative `warmup_steps`, `.inf` or `.nan` in a
     schedule setting, a batch size or accumulation below 1, zero epochs, a learning rate of 0
     or less, `logging_steps: 0` with the steps strategy, a negative `val_size` or
-    `val_size: 1.0`, and `max_steps: 0`.
+    `val_size: 1.0`, `max_steps: 0`, a negative `max_samples`, a number past the largest float,
+    and so many epochs that the step count passes it (`num_train_epochs: 1.0e308`).
 
     ## Why is this bad?
     Each either stops the run at start-up (`warmup_ratio must lie in range [0,1]`,
-    `requires non-zero --logging_steps`) or trains nothing.
+    `requires non-zero --logging_steps`, an OverflowError from `math.ceil`) or trains nothing.
 
     ## Example
     ```yaml

@@ -168,12 +168,17 @@ def test_committed_fixtures_are_all_covered() -> None:
     )
 
 
-def test_an_endless_device_is_refused_unread(tmp_path: Path) -> None:
-    done = run([EPOCHLINT, "check", "--format", "concise", "/dev/zero"], tmp_path)
-    assert done.returncode == 1
-    assert "over 2 MB, far larger than a training config" in _expect_one_line(
-        done.stdout, "/dev/zero", "EL001", 1, 1
-    )
+@pytest.mark.parametrize("command", [["check"], ["--fix"], ["plan"], ["recommend"]])
+def test_a_fifo_or_a_device_as_config_is_refused_unopened(
+    command: list[str], tmp_path: Path
+) -> None:
+    os.mkfifo(tmp_path / "fifo.yaml")  # no writer ever comes: opening it for reading would block
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")  # never ends
+    for name, kind in (("fifo.yaml", "a FIFO (named pipe)"), ("zero.yaml", "a character device")):
+        done = run([EPOCHLINT, *command, name], tmp_path)
+        assert done.returncode == 2
+        (line,) = [line for line in (done.stdout + done.stderr).splitlines() if kind in line]
+        assert re.search(rf"{name}: (error: )?{re.escape(kind)}, not a regular file", line), line
 
 
 FIXABLE = "stage: sft\nfinetuning_type: lora\nnum_train_epoch: 3\n"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -140,6 +141,102 @@ def test_csv_counts_records_not_lines(tmp_path: Path) -> None:
 
 def test_csv_with_only_a_header_has_no_rows(tmp_path: Path) -> None:
     assert count_rows(write(tmp_path / "d.csv", "instruction,output\n")) == 0
+
+
+# What pandas 3.1 (read_csv, which datasets 5.2's csv builder calls) gives for each file, found by
+# running both: a line of spaces and tabs is skipped like an empty one, a quote opens a quoted
+# field only as the field's first byte, and a quoted field still open at the end is an error.
+CSV_AS_PANDAS_READS_IT: dict[str, int | None] = {
+    "a,b\n1,2\n   \n3,4\n": 2,
+    "a,b\n1,2\n\t \n3,4\n": 2,
+    "a,b\r\n1,2\r\n \t \r\n3,4\r\n": 2,
+    "a,b\n1,2\n   ": 1,
+    "  \na,b\n1,2\n": 1,
+    "a,b\n1,2\n\f\n3,4\n": 3,  # only spaces and tabs make a line blank
+    'a\n1\n""\n2\n': 3,  # an empty quoted field is a row
+    "a,b\n1,2\n,\n3,4\n": 3,
+    'a,b\n1,x"y\n3,4\n': 2,
+    'a,b\n  "x\ny",1\n3,4\n': 3,  # after spaces a quote is a plain character
+    'a,b\n1, "x\ny"\n3,4\n': 3,
+    'a,b\n"x"y"\nz",1\n3,4\n': 3,  # after the closing quote too
+    'a,b\n"x""\n""y",1\n3,4\n': 2,
+    'a,b\n"x\n\n\ny",1\n3,4\n': 2,
+    "a,b\r1,2\r3,4\r": 2,
+    "a,b\n1,2\r3,4\r\n5,6\n": 3,
+    "a,b\n": 0,
+    'a,b\n1,"2\n3,4\n': None,  # EOF inside string
+    'a,b\n1,2\n3,"4\n': None,
+    'a\n1\n"\n': None,
+    "": None,  # no columns to parse
+    "   \n  \n": None,
+    "a,b\n1,2\n3,4,5\n": None,  # Expected 2 fields in line 3, saw 3
+    "a,b\n1\n2,3,4\n": None,
+    "a,b\n1,2,3,4\n5,6\n": 2,  # a first row with more fields sets the count (the index)
+    "a,b\n1,2,3,4\n5,6,7,8,9\n": None,
+    'a,b\n"x,y",2\n': 1,
+}
+
+
+@pytest.mark.parametrize("content", sorted(CSV_AS_PANDAS_READS_IT))
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 1 << 20])
+def test_csv_counts_and_refuses_what_pandas_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, chunk_size: int
+) -> None:
+    monkeypatch.setattr(rowcount, "CHUNK_SIZE", chunk_size)  # every split between chunks
+    path = write(tmp_path / "d.csv", content)
+    expected = CSV_AS_PANDAS_READS_IT[content]
+    if expected is None:
+        with pytest.raises(RowCountError, match="pandas and datasets refuse it"):
+            count_rows(path, use_cache=False)
+    else:
+        assert count_rows(path, use_cache=False) == expected
+
+
+def test_a_csv_record_with_too_many_fields_is_named_by_pandas_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "d.csv", 'a,b\n"x\ny",2\n\n3,4,5\n')  # pandas: line 4, saw 3
+    with pytest.raises(RowCountError, match=r"line 4: malformed CSV \(Expected 2 fields, saw 3"):
+        count_rows(path, use_cache=False)
+
+
+def test_csv_counts_agree_with_pandas_on_generated_files(tmp_path: Path) -> None:
+    import random
+
+    if os.environ.get("CI") == "true":  # CI installs the crosscheck extra: pandas must be there
+        import pandas
+    else:
+        pandas = pytest.importorskip("pandas", reason="the crosscheck extra installs pandas")
+
+    pieces = ["a", "b", ",", '"', "\n", " ", "\t", "\r\n", '""']
+    generator = random.Random(7)
+    compared = 0
+    for index in range(600):
+        text = "h,k\n" * generator.randint(0, 1)
+        text += "".join(generator.choice(pieces) for _ in range(generator.randint(0, 30)))
+        path = write(tmp_path / f"{index}.csv", text)
+        expected: int | str | None
+        try:
+            expected = len(pandas.read_csv(path))
+        except pandas.errors.ParserError as error:
+            # "Expected 2 fields in line 3, saw 3": the same numbers in epochlint's message
+            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+            expected = (
+                "line {1}: malformed CSV (Expected {0} fields, saw {2})".format(*found.groups())
+                if found
+                else None
+            )
+        except pandas.errors.EmptyDataError:
+            expected = None
+        counted: int | str | None
+        try:
+            counted = count_rows(path, use_cache=False)
+        except RowCountError as error:
+            counted = None if isinstance(expected, int) or expected is None else str(error)
+        if isinstance(expected, str):
+            assert isinstance(counted, str) and expected in counted, repr(text)
+        else:
+            assert counted == expected, repr(text)
+        compared += 1
+    assert compared == 600
 
 
 def test_parquet_without_pyarrow_says_how_to_install(

@@ -249,7 +249,8 @@ class TrainingConfig:
     string_numbers: frozenset[str] = frozenset()
 
     def number(self, canonical: str) -> float | None:
-        """The value when it is a finite number (not a bool, a string, .inf or .nan); else None.
+        """The value when it is a finite float (not a bool, a string, .inf, .nan or an int past
+        the largest float); else None.
 
         A non-finite value cannot be counted with; EL410 reports it.
         """
@@ -259,9 +260,12 @@ class TrainingConfig:
                 value = float(value)
             except ValueError:
                 return None
-        if not is_number(value) or not math.isfinite(value):
+        try:
+            if not is_number(value) or not math.isfinite(value):
+                return None
+            return float(value)
+        except OverflowError:  # an int past the largest float: EL410 reports it
             return None
-        return float(value)
 
     def flag(self, canonical: str) -> bool:
         return self.value(canonical) is True

@@ -77,11 +77,29 @@ def from_command_line(source: str | None) -> bool:
     return source is None or source.startswith("--")
 
 
+# Past this many rows the schedule's float arithmetic (epochs, fractions of the run) would
+# overflow; no dataset comes near it.
+MAX_ROWS = 10**100
+
+
 def dataset_rows(
     config: TrainingConfig, directives: list[Directive], settings: Settings
 ) -> tuple[Rows, Resolution | None]:
     """N as stored, by precedence: --dataset-size, a dataset-size comment, the configuration
     file's dataset-sizes, dataset_info.json."""
+    rows, resolution = _dataset_rows(config, directives, settings)
+    if rows.stored is not None and rows.stored > MAX_ROWS:
+        note = (
+            f"{thousands(rows.stored)} rows ({rows.source}) is more than the "
+            f"{thousands(MAX_ROWS)} epochlint computes a schedule for"
+        )
+        return Rows(None, None, rows.per_dataset, note), resolution
+    return rows, resolution
+
+
+def _dataset_rows(
+    config: TrainingConfig, directives: list[Directive], settings: Settings
+) -> tuple[Rows, Resolution | None]:
     given = settings.dataset_size
     if given is not None and from_command_line(settings.dataset_size_source):
         return Rows(given, settings.dataset_size_source or "--dataset-size"), None

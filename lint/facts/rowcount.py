@@ -8,6 +8,8 @@ disk so linting the same config twice does not read the data again.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import os
 import re
@@ -15,6 +17,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from epochlint.reading.safeopen import CACHE_ENTRY_LIMIT, check_regular, open_regular, read_regular
 
 __all__ = ["ALLOWED_FILE_TYPES", "RowCountError", "count_rows"]
 
@@ -32,7 +36,7 @@ EXTENSION_TO_BUILDER: dict[str, str] = {
 ALLOWED_FILE_TYPES = ",".join(EXTENSION_TO_BUILDER)
 
 # Bump when a counting rule changes so counts cached by an older epochlint are not trusted.
-_COUNTER_VERSION = 1
+_COUNTER_VERSION = 2
 
 _JSON_WHITESPACE = b" \t\r\n"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -52,6 +56,7 @@ def count_rows(path: str | os.PathLike[str], *, use_cache: bool = True) -> int:
     file_stat = _stat_or_raise(shown)
     if stat.S_ISDIR(file_stat.st_mode):
         return _count_directory(shown, use_cache)
+    _check_regular(shown, file_stat)
     builder = EXTENSION_TO_BUILDER.get(shown.rsplit(".", 1)[-1])
     if builder is None:
         raise RowCountError(
@@ -63,6 +68,14 @@ def count_rows(path: str | os.PathLike[str], *, use_cache: bool = True) -> int:
 def _stat_or_raise(path: str) -> os.stat_result:
     try:
         return os.stat(path)
+    except OSError as err:
+        raise RowCountError(_describe_os_error(path, err)) from None
+
+
+def _check_regular(path: str, file_stat: os.stat_result) -> None:
+    """A FIFO would block the count forever, a device never end it: only files are read."""
+    try:
+        check_regular(path, file_stat.st_mode)
     except OSError as err:
         raise RowCountError(_describe_os_error(path, err)) from None
 
@@ -92,6 +105,7 @@ def _count_directory(folder: str, use_cache: bool) -> int:
                 f"{entry_path}: is a folder; LLaMA-Factory loads every entry of a dataset folder "
                 "as a file and does not look inside subfolders, so move its files up or out"
             )
+        _check_regular(entry_path, entry_stat)
         builder = EXTENSION_TO_BUILDER.get(name.rsplit(".", 1)[-1])
         if builder is None:
             raise RowCountError(
@@ -150,7 +164,7 @@ def _read_chunks(stream: IO[bytes]) -> Iterator[bytes]:
 def _count_json(path: str) -> int:
     # datasets' json builder tries JSON Lines first and falls back to a whole-file JSON parse, so
     # the extension does not decide the format: the first meaningful byte does.
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         offset = 0
         first_byte = b""
         for chunk in _read_chunks(stream):
@@ -189,6 +203,15 @@ _BLANK_LINE_END = re.compile(rb"\n[ \t\r]*(?=\n)")
 _GREP_FROM_BYTES = 32 << 20
 
 
+_GREP_MEMORY = 64 << 20
+
+
+def _limit_grep_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (_GREP_MEMORY, _GREP_MEMORY))
+
+
 def _count_nonblank_lines_with_grep(path: str) -> int | None:
     """Lines holding a non-whitespace byte, counted by grep in the C locale; None if unusable."""
     # Imported here, not at the top: most runs read a cached count and never need them.
@@ -204,6 +227,9 @@ def _count_nonblank_lines_with_grep(path: str) -> int | None:
             capture_output=True,
             env={**os.environ, "LC_ALL": "C"},  # bytes, not characters: much faster, same result
             check=False,
+            # grep holds a whole line in memory: past this limit it stops with "memory
+            # exhausted" and the chunked count below takes over.
+            preexec_fn=_limit_grep_memory,
         )
     except OSError:
         return None
@@ -271,6 +297,9 @@ _NON_STRUCTURAL_BYTES = bytes(b for b in range(256) if b not in b'"[]{},')
 # An innermost object or array whose values were already dropped: only separators remain inside.
 _INNERMOST_GROUP = re.compile(rb"\{,*\}|\[,*\]")
 _CLOSER_TO_OPENER = {ord("]"): ord("["), ord("}"): ord("{")}
+_OPEN_BRACKET, _OPEN_BRACE = ord("["), ord("{")
+# ujson, which datasets parses a JSON array file with, refuses more levels than this.
+MAX_JSON_DEPTH = 1024
 
 
 class _ArrayElementCounter:
@@ -328,11 +357,7 @@ class _ArrayElementCounter:
             if outside:
                 raise self._error(f"unexpected data after the closing ']' near byte {data_offset}")
             return
-        groups = self.open_groups + outside
-        while True:
-            groups, collapsed = _INNERMOST_GROUP.subn(b"", groups)
-            if not collapsed:
-                break
+        groups = self._collapse(self.open_groups + outside, data_offset)
         remainder = groups.lstrip(b",")
         self.separators += len(groups) - len(remainder)
         if not remainder:
@@ -349,6 +374,54 @@ class _ArrayElementCounter:
             self.open_groups = b""
         else:
             raise self._mismatch_error(data_offset)
+
+    def _collapse(self, groups: bytes, data_offset: int) -> bytes:
+        """`groups` with every closed group removed, in time linear in its length.
+
+        Removing innermost groups with a regex, pass after pass, is fast while each pass
+        removes much (rows of flat objects go in two or three passes), but takes one pass per
+        level of nesting. So the regex runs only while each pass shrinks the text by a quarter
+        (a bounded number of passes), and the rest is done by one scan with a stack, which also
+        finds the nesting depth. That scan also decides whenever the passes cannot prove the
+        depth is under the limit.
+        """
+        original, passes = groups, 0
+        while groups:
+            shorter, collapsed = _INNERMOST_GROUP.subn(b"", groups)
+            if not collapsed:
+                # Every byte left is an opener still open or a separator, and a removed group
+                # lay at most `passes` levels below one: a bound on the depth.
+                if passes + groups.count(b"[") + groups.count(b"{") < MAX_JSON_DEPTH:
+                    return groups
+                break
+            passes += 1
+            slow = (len(groups) - len(shorter)) * 4 < len(groups)
+            groups = shorter
+            if slow:
+                break
+        else:
+            return groups
+        return self._collapse_by_scanning(original, data_offset)
+
+    def _collapse_by_scanning(self, groups: bytes, data_offset: int) -> bytes:
+        kept = bytearray()
+        openers: list[int] = []  # where in `kept` the groups still open start
+        for byte in groups:
+            if byte == _OPEN_BRACKET or byte == _OPEN_BRACE:
+                openers.append(len(kept))
+                if len(openers) >= MAX_JSON_DEPTH:  # the top-level array is a level too
+                    raise self._error(
+                        f"more than {MAX_JSON_DEPTH:,} levels of nesting in the bytes from "
+                        f"{data_offset} to {self.offset}; datasets' JSON reader (ujson) stops "
+                        "with `Reached object decoding depth limit`"
+                    )
+            elif byte in _CLOSER_TO_OPENER:
+                if openers and kept[openers[-1]] == _CLOSER_TO_OPENER[byte]:
+                    del kept[openers.pop() :]
+                    continue
+                openers.clear()  # an unmatched closer: no group before it can close any more
+            kept.append(byte)
+        return bytes(kept)
 
     def _mismatch_error(self, data_offset: int) -> RowCountError:
         return self._error(f"unbalanced brackets in the bytes from {data_offset} to {self.offset}")
@@ -386,31 +459,211 @@ def _count_json_array(path: str, stream: IO[bytes], start_offset: int) -> int:
 # --- CSV, text, parquet, arrow -------------------------------------------------------------------
 
 
-def _count_csv(path: str) -> int:
-    import csv
+# A CSV line holding only spaces and tabs is skipped like an empty one (pandas' C tokenizer,
+# which datasets' csv builder reads with, has skip_blank_lines=True); any other byte makes it a row.
+_BLANK_CSV_LINE_END = re.compile(rb"\n[ \t]*(?=\n)")
+_QUOTE_RUN = re.compile(rb'"+')
+# A quoted field whose closing quote is followed, in the same chunk, by a byte that is not a
+# quote (possessive loops: no backtracking, whatever the field's length).
+_CLOSED_QUOTED_FIELD = re.compile(rb'"[^"]*+(?:""[^"]*+)*+"(?=[^"])')
 
-    # pandas (datasets' csv builder) has no field size limit; the csv module's default 128 KiB
-    # would reject long text fields that train fine.
-    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
-    with open(path, encoding="utf-8", newline="") as stream:
-        reader = csv.reader(stream)
-        try:
-            # pandas skips blank lines (skip_blank_lines=True); the first record is the header.
-            records = sum(1 for record in reader if record)
-        except csv.Error as err:
-            raise RowCountError(f"{path}: line {reader.line_num}: malformed CSV ({err})") from None
-    return max(records - 1, 0)
+
+class _CsvRecordCounter:
+    """Counts CSV records as pandas reads them, fed in chunks, in memory independent of the
+    length of a line or a field.
+
+    Line ends (LF, CRLF and a lone CR, all record terminators) are made LF first. Outside a
+    quoted field the bytes are counted with bytes.count and a regex, like JSON Lines; a quoted
+    field is skipped by its quote runs: inside it an even run is escaped quotes and an odd run
+    ends the field, so only the parity of a run split between chunks is carried.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.records = 0  # terminated records that are not blank lines, the header included
+        self.line = 1  # line of the byte being read, for messages
+        self.line_blank = True  # the record being read has only spaces and tabs so far
+        self.at_field_start = True
+        self.in_quotes = False
+        self.quote_line = 0  # where the open quoted field started
+        # Inside quotes, whether the run of quotes that ended the last chunk is odd so far.
+        self.odd_quote_run: bool | None = None
+        self.carried_cr = b""
+        # Fields: separators of the record being read, outside quotes; the header's fields and
+        # the most a record may have, as pandas counts them; line ends outside quotes (pandas
+        # numbers its lines so).
+        self.commas = 0
+        self.header_fields: int | None = None
+        self.most_fields: int | None = None
+        self.too_many_fields: re.Pattern[bytes] | None = None
+        self.record_line = 1
+
+    def feed(self, chunk: bytes) -> None:
+        chunk = self.carried_cr + chunk
+        self.carried_cr = b""
+        if chunk.endswith(b"\r"):  # maybe half of a CRLF: decided with the next chunk
+            chunk, self.carried_cr = chunk[:-1], b"\r"
+        self._process(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+
+    def finish(self) -> int:
+        self._process(self.carried_cr.replace(b"\r", b"\n"))
+        if self.in_quotes and not self.odd_quote_run:  # an odd run at the end closes the field
+            raise RowCountError(
+                f"{self.path}: line {self.quote_line}: malformed CSV (a quoted field is not "
+                "closed before the end of the file); pandas and datasets refuse it"
+            )
+        if not self.line_blank:
+            self.records += 1  # the last record, without a line end
+            self._check_fields(self.commas, self.record_line)
+        if not self.records:
+            raise RowCountError(
+                f"{self.path}: no header line (the file is empty or blank); pandas and datasets "
+                "refuse it"
+            )
+        return self.records - 1
+
+    def _process(self, data: bytes) -> None:
+        position = 0
+        while position < len(data):
+            if self.in_quotes:
+                position = self._skip_quoted(data, position)
+                continue
+            quote = self._opening_quote(data, position)
+            self._count_unquoted(data, position, quote)
+            closed = _CLOSED_QUOTED_FIELD.match(data, quote)
+            if closed is not None:  # the usual field, closed in this chunk: one regex match
+                self.line += data.count(b"\n", quote, closed.end())
+                self.line_blank = self.at_field_start = False
+                position = closed.end()
+                continue
+            if quote < len(data):
+                self.in_quotes, self.quote_line, self.line_blank = True, self.line, False
+                quote += 1
+            position = quote
+
+    def _opening_quote(self, data: bytes, start: int) -> int:
+        """The next quote that opens a quoted field (len(data) if none); bytes.find, not a
+        regex search, which is ten times slower on long text."""
+        quote = data.find(b'"', start)
+        while quote != -1:
+            before = data[quote - 1 : quote] if quote > start else None
+            if before in (b",", b"\n") or (before is None and self.at_field_start):
+                return quote
+            quote = data.find(b'"', quote + 1)
+        return len(data)
+
+    def _count_unquoted(self, data: bytes, start: int, end: int) -> None:
+        if start == end:
+            return
+        newlines = data.count(b"\n", start, end)
+        if not newlines:
+            self.line_blank = self.line_blank and not data[start:end].strip(b" \t")
+            self.commas += data.count(b",", start, end)
+        else:
+            first = data.index(b"\n", start, end)
+            last = data.rindex(b"\n", start, end)
+            first_blank = self.line_blank and not data[start:first].strip(b" \t")
+            if not first_blank:
+                self._check_fields(self.commas + data.count(b",", start, first), self.record_line)
+            self._check_lines(data, first + 1, last)
+            blank = int(first_blank) + len(_BLANK_CSV_LINE_END.findall(data, first, last + 1))
+            self.records += newlines - blank
+            self.line += newlines
+            self.record_line += newlines
+            self.line_blank = not data[last + 1 : end].strip(b" \t")
+            self.commas = data.count(b",", last + 1, end)
+        self.at_field_start = data[end - 1 : end] in (b",", b"\n")
+
+    def _check_lines(self, data: bytes, start: int, end: int) -> None:
+        """Fields of the whole lines in data[start:end] (the records of a chunk without a
+        quoted field): one regex search for a line with too many separators."""
+        line = self.record_line + 1
+        while self.most_fields is None and start < end:  # the header, the first row
+            stop = data.find(b"\n", start, end)
+            stop = end if stop == -1 else stop
+            if data[start:stop].strip(b" \t"):
+                self._check_fields(data.count(b",", start, stop), line)
+            start, line = stop + 1, line + 1
+        if start >= end or self.too_many_fields is None:
+            return
+        found = self.too_many_fields.search(data, start, end)
+        if found is not None:
+            line += data.count(b"\n", start, found.start())
+            stop = data.find(b"\n", found.start(), end)
+            self._check_fields(data.count(b",", found.start(), end if stop == -1 else stop), line)
+
+    def _check_fields(self, commas: int, line: int) -> None:
+        """pandas takes the header's fields, or the first row's when it has more (the extra
+        ones become the index); a later record with more fields is an error."""
+        fields = commas + 1
+        if self.header_fields is None:
+            self.header_fields = fields
+        elif self.most_fields is None:
+            self.most_fields = max(self.header_fields, fields)
+            # A line with `most_fields` separators has one field too many. Anchored at line
+            # starts: unanchored, a search would rescan each line from every byte of it.
+            self.too_many_fields = re.compile(
+                rb"^(?:[^\n,]*+,){%d}" % self.most_fields, re.MULTILINE
+            )
+        elif fields > self.most_fields:
+            raise RowCountError(
+                f"{self.path}: line {line}: malformed CSV (Expected {self.most_fields} fields, "
+                f"saw {fields}); pandas and datasets refuse it"
+            )
+
+    def _skip_quoted(self, data: bytes, start: int) -> int:
+        if self.odd_quote_run is not None:  # the run of quotes that ended the last chunk goes on
+            leading = len(data) - len(data.lstrip(b'"'))  # start is 0: a chunk's first byte
+            odd = self.odd_quote_run != (leading % 2 == 1)
+            if leading == len(data):
+                self.odd_quote_run = odd
+                return leading
+            self.odd_quote_run = None
+            if odd:
+                self.in_quotes, self.at_field_start = False, False
+                return leading
+            start = leading
+        quote = data.find(b'"', start)
+        found = _QUOTE_RUN.match(data, quote) if quote != -1 else None
+        end = found.end() if found else len(data)
+        self.line += data.count(b"\n", start, end)
+        if found is None:
+            return end
+        odd = (found.end() - found.start()) % 2 == 1
+        if found.end() == len(data):  # the run may go on in the next chunk
+            self.odd_quote_run = odd
+        elif odd:
+            self.in_quotes, self.at_field_start = False, False
+        return end
+
+
+def _count_csv(path: str) -> int:
+    counter = _CsvRecordCounter(path)
+    validate = codecs.getincrementaldecoder("utf-8")()  # pandas reads it as UTF-8
+    with open_regular(path) as stream:
+        for chunk in _read_chunks(stream):
+            validate.decode(chunk)
+            counter.feed(chunk)
+    validate.decode(b"", final=True)
+    return counter.finish()
+
+
+# str.splitlines' line boundaries, without CR: universal-newline reading has made it LF.
+_TEXT_LINE_ENDS = ("\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
 def _count_text(path: str) -> int:
     # datasets' text builder reads in universal-newline text mode, finishes each block at a line
-    # end and splits it with str.splitlines, so every line is a row, empty lines included.
+    # end and splits it with str.splitlines, so every line is a row, empty lines included: the
+    # rows are the line ends, plus a last line that has none. Read in blocks of characters, so
+    # a line of any length costs one block of memory.
     rows = 0
-    with open(path, encoding="utf-8") as stream:
+    last = ""
+    with open_regular(path) as binary, io.TextIOWrapper(binary, encoding="utf-8") as stream:
         while block := stream.read(CHUNK_SIZE):
-            block += stream.readline()
-            rows += len(block.splitlines())
-    return rows
+            rows += sum(map(block.count, _TEXT_LINE_ENDS))
+            last = block[-1]
+    return rows + (1 if last and last not in _TEXT_LINE_ENDS else 0)
 
 
 def _count_with_pyarrow(path: str, builder: str) -> int:
@@ -476,7 +729,7 @@ def _fingerprint(absolute_path: str, file_stat: os.stat_result) -> dict[str, obj
 
 def _cache_get(absolute_path: str, file_stat: os.stat_result) -> int | None:
     try:
-        entry = json.loads(_cache_file(absolute_path).read_text(encoding="utf-8"))
+        entry = json.loads(read_regular(str(_cache_file(absolute_path)), CACHE_ENTRY_LIMIT))
     except (OSError, ValueError, RuntimeError):
         return None
     if not isinstance(entry, dict):

@@ -111,12 +111,17 @@ def warmup_count(
             steps = ratio  # 5.x copies warmup_ratio over warmup_steps
         if steps >= 1:
             return int(steps)
-        return math.ceil(total * steps) if total is not None else None
+        return _ceil(total * steps) if total is not None else None
     if steps > 0:
         return int(steps)
     if total is None:
         return None
-    return math.ceil(total * (ratio or 0.0))
+    return _ceil(total * (ratio or 0.0))
+
+
+def _ceil(value: float) -> int | None:
+    """math.ceil, or None past the largest float (a ratio of 1e308: EL410 reports it)."""
+    return math.ceil(value) if math.isfinite(value) else None
 
 
 def warmup_steps(config: TrainingConfig, total: int | None, version: Version) -> int | None:
@@ -261,7 +266,10 @@ def _length(
         shown = total / per_epoch if per_epoch else None
     else:
         if epochs is not None and per_epoch is not None:
-            total = math.ceil(epochs * per_epoch)
+            product = epochs * per_epoch
+            # Past a float's range transformers' own math.ceil raises OverflowError (EL410);
+            # negative epochs train no step.
+            total = max(math.ceil(product), 0) if math.isfinite(product) else None
         shown = epochs
     warmup = warmup_steps(config, total, version)
     logging = resolve_interval(config.number("logging_steps"), total)

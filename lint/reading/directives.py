@@ -82,4 +82,10 @@ def parse_directives(comments: list[Comment]) -> tuple[list[Directive], list[Dir
 def positive_count(directive: Directive) -> int | None:
     """The value of dataset-size / num-gpus, accepting 3000, 3,000 and 3_000."""
     text = (directive.value or "").replace(",", "").replace("_", "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    if not (text.isascii() and text.isdigit()):  # not '²', which isdigit() accepts
+        return None
+    try:
+        count = int(text)
+    except ValueError:  # more digits than Python converts (4,300)
+        return None
+    return count if count > 0 else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from functools import cache
 from typing import Any
 
@@ -168,11 +169,38 @@ def _yaml_error(error: yaml.YAMLError, text: str) -> DocumentError:
     return DocumentError("EL001", message, line, column)
 
 
+_BEING_COUNTED = -1
+
+
+def _value_error(key: str, error: Exception) -> str:
+    if isinstance(error, ValueError) and "integer string conversion" in str(error):
+        # Python's own guard against slow int parsing: yaml.safe_load (and so LLaMA-Factory's
+        # loader) raises it too. Its message names a Python setting, not the file's problem.
+        return (
+            f"`{key}`: an integer of more than {sys.get_int_max_str_digits():,} digits; "
+            "Python's YAML loaders refuse to read it"
+        )
+    return f"`{key}`: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+
+
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    """Nodes the value would have once aliases are expanded (a shared node counts each time)."""
+    """Nodes the value would have once aliases are expanded (a shared node counts each time).
+
+    A node met again while its own children are counted is inside itself (`a: &a [*a]`, or a
+    merge key `<<: *a` under `&a`): its expansion never ends.
+    """
     cached = memo.get(id(node))
+    if cached == _BEING_COUNTED:
+        raise DocumentError(
+            "EL001",
+            "an alias refers to the value that contains it, so it never ends (OmegaConf "
+            "cannot load it either); remove the recursive alias",
+            node.start_mark.line + 1,
+            node.start_mark.column + 1,
+        )
     if cached is not None:
         return cached
+    memo[id(node)] = _BEING_COUNTED
     total = 1
     if isinstance(node, yaml.SequenceNode):
         for child in node.value:
@@ -493,7 +521,7 @@ def _build(
         try:
             value = _construct(yaml_loader, value_node, plain)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
-            problems.append(ReadProblem("EL001", f"`{key}`: {error}", Span.of(value_node)))
+            problems.append(ReadProblem("EL001", _value_error(key, error), Span.of(value_node)))
             continue
         entries[key] = Entry(key, value, key_span, Span.of(value_node), value_node, merged)
     if comments is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from epochlint.reading.safeopen import NotARegularFile, open_regular
 from epochlint.records import record
 
 BOM = "\ufeff"
@@ -76,18 +77,16 @@ def decode(data: bytes, path: str, real_path: str | None = None) -> Source:
 
 def read_file(path: str) -> Source:
     """Read and decode a file; OSError becomes a SourceError with a one-line reason."""
-    if os.path.isdir(path):
-        raise UnreadablePath("is a directory; give YAML files, or a folder's files with a glob")
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > MAX_CONFIG_BYTES:
                 raise _too_large(size)
             # A file is read at its size: a read of the limit allocates 2 MB first, which cost
-            # more than parsing a config. A device or pipe (size 0, /dev/zero is a path too)
-            # and a file that grows while it is read are read up to the limit.
-            data = handle.read(size + 1 if size else MAX_CONFIG_BYTES + 1)
-            if size and len(data) > size:
+            # more than parsing a config. A file that grows while it is read is read up to the
+            # limit.
+            data = handle.read(size + 1)
+            if len(data) > size:
                 data += handle.read(MAX_CONFIG_BYTES + 1 - len(data))
             if len(data) > MAX_CONFIG_BYTES:
                 raise _too_large(os.fstat(handle.fileno()).st_size)
@@ -95,6 +94,12 @@ def read_file(path: str) -> Source:
         raise UnreadablePath("no such file") from None
     except PermissionError:
         raise UnreadablePath("permission denied") from None
+    except NotARegularFile as error:
+        if error.kind == "a folder":
+            raise UnreadablePath(
+                "is a directory; give YAML files, or a folder's files with a glob"
+            ) from None
+        raise UnreadablePath(error.strerror or error.kind) from None
     except OSError as error:
         raise UnreadablePath(error.strerror or str(error)) from None
     return decode(data, path, real_path=path)
@@ -102,8 +107,8 @@ def read_file(path: str) -> Source:
 
 def _too_large(size: int) -> SourceError:
     limit = f"{MAX_CONFIG_BYTES / 1e6:g} MB"
-    # A device or a pipe reports no size: it is only known to be over the limit.
-    shown = f"{size / 1e6:,.1f} MB" if size > MAX_CONFIG_BYTES else f"over {limit}"
+    # Standard input is read one byte past the limit: it is only known to be over it.
+    shown = f"{size / 1e6:,.1f} MB" if size > MAX_CONFIG_BYTES + 1 else f"over {limit}"
     return SourceError(
         f"the file is {shown}, far larger than a training config: epochlint does not parse "
         f"files over {limit}"

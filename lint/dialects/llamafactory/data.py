@@ -16,6 +16,7 @@ from typing import Any
 
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
 from epochlint.facts.rowcount import RowCountError, count_rows
+from epochlint.reading.safeopen import DATASET_INFO_LIMIT, read_regular_text
 from epochlint.records import record
 
 __all__ = ["resolve"]
@@ -113,7 +114,7 @@ def _load_catalog(dataset_dir: str, root: Path, problems: list[DatasetProblem]) 
     info_path = Path(root) / dataset_dir / DATASET_INFO_FILE
     shown = os.path.join(dataset_dir, DATASET_INFO_FILE)
     try:
-        text = info_path.read_text(encoding="utf-8")
+        text = read_regular_text(str(info_path), DATASET_INFO_LIMIT)
     except FileNotFoundError:
         problems.append(
             _unknown_size(
@@ -129,6 +130,13 @@ def _load_catalog(dataset_dir: str, root: Path, problems: list[DatasetProblem]) 
         return _Catalog(None, "unknown")
     try:
         entries = json.loads(text)
+    except RecursionError:
+        problems.append(
+            _unreadable(
+                f"{shown}: nested too deeply to be a dataset catalog; {HOW_TO_PROVIDE_N}", None
+            )
+        )
+        return _Catalog(None, "unknown")
     except json.JSONDecodeError as err:
         problems.append(
             _unreadable(
@@ -228,7 +236,7 @@ class _EntryResolver:
         num_samples = entry.get("num_samples")
         return DatasetRows(
             name,
-            self._rows_used(stored_rows, entry),
+            self._rows_used(name, stored_rows, entry),
             stored_rows,
             "file",
             local_path,
@@ -237,7 +245,7 @@ class _EntryResolver:
             sampled=isinstance(num_samples, int) and not isinstance(num_samples, bool),
         )
 
-    def _rows_used(self, stored_rows: int, entry: dict[str, Any]) -> int:
+    def _rows_used(self, name: str, stored_rows: int, entry: dict[str, Any]) -> int | None:
         rows = stored_rows
         num_samples = entry.get("num_samples")
         # LLaMA-Factory resamples to exactly num_samples rows (with replacement when larger), but
@@ -247,9 +255,20 @@ class _EntryResolver:
             and not isinstance(num_samples, bool)
             and not self.streaming
         ):
+            if num_samples < 0:
+                self.problems.append(
+                    _unreadable(
+                        f"dataset {name!r}: num_samples {num_samples:,} in {DATASET_INFO_FILE}: "
+                        "LLaMA-Factory resamples to exactly num_samples rows, which cannot be "
+                        "negative",
+                        name,
+                    )
+                )
+                return None
             rows = num_samples
         if self.max_samples is not None:
-            rows = min(self.max_samples, rows)
+            # select(range(min(max_samples, rows))): a negative max_samples keeps none (EL410)
+            rows = max(min(self.max_samples, rows), 0)
         return rows
 
     def _undefined(self, name: str, known_names: list[str]) -> DatasetProblem:
