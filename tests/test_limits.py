@@ -27,8 +27,6 @@ from test_hostile import CPU_SECONDS, EPOCHLINT, _limits
 
 MEMORY_MB = 200  # peak RSS of any case: the issue's "well under 200 MB"
 SECONDS = 20  # CPU time of any case (most take under 2 s; the old counters took minutes)
-LFCHECK = "lfcheck: event counts and timelines computed arithmetically (issue #19)"
-
 CONFIG = """\
 stage: sft
 do_train: true
@@ -480,14 +478,12 @@ def test_a_30_digit_dataset_size_is_checked(tmp_path: Path) -> None:
     assert "rows 9.99e+29 (--dataset-size)" in done.stdout
 
 
-@pytest.mark.xfail(strict=True, reason=LFCHECK)
 def test_a_30_digit_dataset_size_is_planned(tmp_path: Path) -> None:
     _training_folder(tmp_path)
     done = run_bounded([EPOCHLINT, "plan", "--dataset-size", "9" * 30, "train.yaml"], tmp_path)
     assert done.returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason=LFCHECK)
 def test_a_20_digit_max_steps_is_planned(tmp_path: Path) -> None:
     _training_folder(tmp_path)
     config = CONFIG + "max_steps: 99999999999999999999\nval_size: 0.1\n"
