@@ -118,8 +118,25 @@ def project(folder: Path, data: dict[str, bytes | None], config: str = CONFIG) -
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _unwrapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report wide enough that no line wraps: a finding is its headline and one note line."""
+    monkeypatch.setenv("COLUMNS", "100000")
+
+
+def finding_lines(stdout: str) -> list[str]:
+    """Each finding of a full report as one line: the headline, then its note after `: `."""
+    found: list[str] = []
+    for line in stdout.splitlines():
+        if re.match(r"\S.*:\d+:\d+: EL\d{3} ", line):
+            found.append(line)
+        elif found and line.startswith("  = note: "):
+            found[-1] += ": " + line.removeprefix("  = note: ")
+    return found
+
+
 def one_finding(done: Done, rule: str, words: str) -> str:
-    found = [line for line in done.stdout.splitlines() if f" {rule} " in line and words in line]
+    found = [line for line in finding_lines(done.stdout) if f" {rule} " in line and words in line]
     assert len(found) == 1, done.stdout[-3000:]
     return found[0]
 
@@ -207,7 +224,9 @@ def test_whitespace_only_csv_lines_are_no_rows(tmp_path: Path) -> None:
 
 
 def test_negative_sample_counts_are_errors_not_a_negative_size(tmp_path: Path) -> None:
-    project(tmp_path, {"rows.json": json.dumps([{"a": 1}] * 10).encode()})
+    project(
+        tmp_path, {"rows.json": json.dumps([{"instruction": "q", "output": "a"}] * 10).encode()}
+    )
     info = {"rows": {"file_name": "rows.json", "num_samples": -5}}
     (tmp_path / "data" / "dataset_info.json").write_text(json.dumps(info))
     done = check(tmp_path)
@@ -277,7 +296,7 @@ def test_endless_standard_input_is_read_to_the_limit_only(tmp_path: Path) -> Non
 
 
 def test_a_cache_entry_that_is_not_a_small_file_is_ignored(tmp_path: Path) -> None:
-    project(tmp_path, {"rows.json": json.dumps([{"a": 1}] * 7).encode()})
+    project(tmp_path, {"rows.json": json.dumps([{"instruction": "q", "output": "a"}] * 7).encode()})
     assert "rows 7 (dataset_info.json)" in check(tmp_path).stdout  # writes the cache entry
     (entry,) = (tmp_path / ".cache" / "epochlint" / "rowcounts").iterdir()
     entry.unlink()
@@ -354,7 +373,9 @@ def test_extreme_numbers_in_a_log_are_no_steps(tmp_path: Path) -> None:
 
 
 def _training_folder(tmp_path: Path) -> Path:
-    return project(tmp_path, {"rows.json": json.dumps([{"a": 1}] * 100).encode()})
+    return project(
+        tmp_path, {"rows.json": json.dumps([{"instruction": "q", "output": "a"}] * 100).encode()}
+    )
 
 
 @pytest.mark.parametrize(
@@ -540,3 +561,13 @@ def test_a_hostile_directive_count_is_el006(tmp_path: Path, value: str) -> None:
     (tmp_path / "train.yaml").write_text(f"# epochlint: dataset-size={value}\n" + CONFIG)
     line = one_finding(check(tmp_path), "EL006", "needs a positive whole number")
     assert line.startswith("train.yaml:1:1: EL006 ")
+
+
+def test_a_chart_of_1e308_steps_is_drawn(tmp_path: Path) -> None:
+    """The learning-rate chart samples the run in whole numbers: (column + 0.5) x 1e308 steps
+    overflowed a float into an internal error."""
+    project(tmp_path, {"rows.json": json.dumps([{"instruction": "q", "output": "a"}]).encode()})
+    (tmp_path / "train.yaml").write_text(CONFIG.replace("epochs: 3\n", "epochs: 1.0e308\n"))
+    done = run_bounded([EPOCHLINT, "plan", "train.yaml"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "learning rate" in done.stdout and done.stderr == ""

@@ -48,8 +48,9 @@ def curve_rows(
     """The curve's rows, top first, each `width` characters."""
     levels = []
     for column in range(width):
-        # the middle of the column's slice of steps, so a short warmup still shows
-        step = round((column + 0.5) * total / width)
+        # the middle of the column's slice of steps, so a short warmup still shows; in whole
+        # numbers, as (column + 0.5) * total overflows a float for a run of 1e308 steps
+        step = ((2 * column + 1) * total + width) // (2 * width)
         fraction = min(1.0, max(0.0, scheduler.multiplier(step, warmup, total)))
         levels.append(round(fraction * height * 8))
     rows = []
