@@ -336,6 +336,8 @@ def _aliased(context: Context, key: str, entry: Entry, alias: dict[str, Any]) ->
             safety = context.config.dialect.rename_safety if same else "suggested"
             removal = Fix((Edit("remove", key),), safety)
             return message + f" `{target}` is already set; remove `{key}`", removal, None
+        if not _fits(context.config.dialect, target, entry.value):
+            return message, None, None  # its value would be the wrong type there (EL102)
         rename = Edit("rename", key, new_key=target)
         return message, Fix((rename,), context.config.dialect.rename_safety), None
     if "set" in alias:
@@ -350,6 +352,14 @@ def _aliased(context: Context, key: str, entry: Entry, alias: dict[str, Any]) ->
     return f"{not_argument}. {alias['why'].capitalize()}; remove it", None, None
 
 
+def _fits(dialect: Dialect, key: str, value: Any) -> bool:
+    """Whether `value` has a type and choice `key` takes: renaming a key to one its value does
+    not fit would only trade this finding for EL102 (`dataset_mixer`'s mapping under the name
+    `dataset_name`)."""
+    verdict = _verdict(value, dialect.properties.get(key))
+    return verdict is None or not verdict
+
+
 def _misspelled(context: Context, key: str) -> _Verdict:
     """A key no table knows: the close matches among the dialect's keys, if any."""
     from epochlint.spelling import close_matches  # only for a name that is unknown
@@ -362,7 +372,7 @@ def _misspelled(context: Context, key: str) -> _Verdict:
     severity = None
     if len(candidates) == 1:
         message += f"; did you mean `{candidates[0]}`?"
-        if candidates[0] not in present:
+        if candidates[0] not in present and _fits(dialect, candidates[0], present[key].value):
             rename = Edit("rename", key, new_key=candidates[0])
             fix = Fix((rename,), dialect.rename_safety)
     elif candidates:
