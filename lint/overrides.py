@@ -1,9 +1,9 @@
 """`key=value` overrides after a config path, read as LLaMA-Factory reads them.
 
 `llamafactory-cli train cfg.yaml learning_rate=1e-5` builds `OmegaConf.from_cli(argv[2:])` and
-merges it over the YAML (reference/llamafactory.md §a): the text after the first `=` is read
-as YAML by OmegaConf's loader (so `1e-5` is a float, `[a,b]` a list, an empty value null), a
-dotted key nests, and a later argument wins. Dictionaries merge key by key; anything else is
+merges it over the YAML: the text after the first `=` is read as YAML by OmegaConf's loader
+(so `1e-5` is a float, `[a,b]` a list, an empty value null), a dotted key nests, and a later
+argument wins. Dictionaries merge key by key; anything else is
 replaced.
 
 To lint the merged config with positions, the overrides are written into the YAML text in
