@@ -743,11 +743,20 @@ def _cache_get(absolute_path: str, file_stat: os.stat_result) -> int | None:
 
 
 def _cache_put(absolute_path: str, file_stat: os.stat_result, rows: int) -> None:
-    import tempfile
-
     entry = {**_fingerprint(absolute_path, file_stat), "rows": rows}
     try:
         target = _cache_file(absolute_path)
+    except (OSError, RuntimeError):
+        return
+    write_cache_entry(target, entry)
+
+
+def write_cache_entry(target: Path, entry: dict[str, Any]) -> None:
+    """Write a cache entry as JSON, whole or not at all; a cache that cannot be written is
+    ignored (caching is an optimisation: a read-only or broken cache must not fail a check)."""
+    import tempfile
+
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a concurrent reader sees the old entry or the new one, never half.
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
@@ -759,4 +768,4 @@ def _cache_put(absolute_path: str, file_stat: os.stat_result, rows: int) -> None
             os.unlink(temporary)
             raise
     except (OSError, RuntimeError):
-        pass  # caching is an optimisation; a read-only or broken cache must not fail a count
+        pass

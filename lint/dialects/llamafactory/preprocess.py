@@ -32,9 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from epochlint.facts.dataset import DatasetRows, Dropped
+from epochlint.facts.rowcount import write_cache_entry
+from epochlint.reading.safeopen import read_regular
 
 # Above this a data file is not read for its rows' shapes (the row count still is).
 MAX_BYTES = 64 * 1024 * 1024
+# A cache entry lists the dropped rows: bounded like every other read (a bigger one is ignored).
+CACHE_LIMIT = 16 << 20
 
 USER, ASSISTANT, OBSERVATION, FUNCTION, SYSTEM = (
     "user",
@@ -254,14 +258,14 @@ def invalid_rows(path: str, entry: dict[str, Any], processor: str) -> tuple[Inva
     key = json.dumps(fingerprint, sort_keys=True, default=str)
     cache = _cache_file(key)
     try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
+        cached = json.loads(read_regular(str(cache), CACHE_LIMIT))
         if isinstance(cached, dict) and cached.get("key") == key:
             found = cached.get("invalid")
             return None if found is None else tuple((int(i), str(why)) for i, why in found)
     except (OSError, ValueError, TypeError, RuntimeError):
         pass
     found = _read_invalid_rows(files, entry, processor)
-    _cache_put(cache, {"key": key, "invalid": None if found is None else list(found)})
+    write_cache_entry(cache, {"key": key, "invalid": None if found is None else list(found)})
     return found
 
 
@@ -279,24 +283,6 @@ def _cache_file(key: str) -> Path:
     base = Path(configured) if os.path.isabs(configured) else Path.home() / ".cache"
     name = f"{crc32(key.encode('utf-8', 'surrogatepass')):08x}.json"
     return base / "epochlint" / "dropped-rows" / name
-
-
-def _cache_put(target: Path, found: dict[str, Any]) -> None:
-    import tempfile
-
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a concurrent reader sees a whole entry or none.
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(found, stream)
-            os.replace(temporary, target)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    except (OSError, RuntimeError):
-        pass  # caching is an optimisation; a read-only cache must not fail a check
 
 
 def _read_invalid_rows(
