@@ -561,19 +561,30 @@ def _monitoring_settings(
     return settings, removals
 
 
-def render(recommendation: Recommendation, with_method: bool = True) -> str:
-    """The block as YAML with `### section` headers and a `# why` on every line."""
+def render(
+    recommendation: Recommendation, with_method: bool = True, width: int | None = None
+) -> str:
+    """The block as YAML with `### section` headers and a `# why` on every line; with a
+    `width`, a longer comment goes on in comment lines below it (still YAML to paste)."""
     from epochlint.fix.edit import format_scalar
+    from epochlint.formats.layout import wrap
 
-    lines = [f"# epochlint recommend: {recommendation.headline}"]
-    lines += [f"# note: {note}" for note in recommendation.notes]
+    def lines_of(prefix: str, text: str, hanging: str) -> list[str]:
+        if width is None:
+            return [prefix + text]
+        return wrap(text, width, prefix, hanging)
+
+    lines = lines_of("# epochlint recommend: ", recommendation.headline, "#   ")
+    for note in recommendation.notes:
+        lines += lines_of("# note: ", note, "#   ")
     shown = [s for s in recommendation.settings if with_method or s.section != "method"]
     written = {s.key: f"{s.key}: {format_scalar(s.value)}" for s in shown}
-    width = max(len(text) for text in written.values())
+    column = max(len(text) for text in written.values())
     section = None
     for setting in shown:
         if setting.section != section:
             section = setting.section
             lines.append(f"### {section}")
-        lines.append(f"{written[setting.key]:<{width}}  # {setting.why}")
+        prefix = f"{written[setting.key]:<{column}}  # "
+        lines += lines_of(prefix, setting.why, " " * (column + 2) + "# ")
     return "\n".join(lines) + "\n"

@@ -48,9 +48,14 @@ def test_recommended_block_passes_check(preset: str, method: str, tier: str, gpu
 
 
 def block(output: str) -> dict[str, str]:
-    """key -> (value, why) as printed."""
-    found = {}
+    """key -> (value, why) as printed; a why that goes on in comment lines below is joined."""
+    found: dict[str, str] = {}
+    key = None
     for line in output.splitlines():
+        if line.startswith(" ") and line.strip().startswith("# ") and key is not None:
+            found[key] += " " + line.strip().removeprefix("# ")
+            continue
+        key = None
         if line.startswith("#") or ": " not in line:
             continue
         key, rest = line.split(": ", 1)
@@ -195,3 +200,17 @@ def test_the_configs_stage_is_used(tmp_path: Path) -> None:
     assert "learning_rate: 5.0e-7 " in shown.output
     refused = recommend(str(path), "--dataset-size", "1000", "--stage", "rm")
     assert refused.exit_code == 2 and "trains `stage: dpo`, not rm" in refused.output
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_the_printed_block_fits_80_columns_and_stays_yaml(preset: str) -> None:
+    """A long why goes on in comment lines below its key, so the block still pastes as YAML."""
+    shown = CliRunner().invoke(
+        main,
+        ["recommend", "--dataset-size", "300", "--method", "qlora", "--preset", preset, *PINNED],
+        env={"COLUMNS": "80"},
+    )
+    assert shown.exit_code == 0, shown.output
+    assert max(len(line) for line in shown.output.splitlines()) <= 80
+    assert any(line.startswith(" ") and "# " in line for line in shown.output.splitlines())
+    assert lint(BASE + shown.output, dataset_size=300).document is not None

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import CORPUS, LLAMAFACTORY
+from test_recommend import block
 
 from epochlint.cli import main
 from epochlint.commands.recommend import current_settings
@@ -123,9 +124,9 @@ def test_a_bare_config_gets_the_presets_batch_with_how_to_lower_it() -> None:
     shown = CliRunner().invoke(
         main, ["recommend", "--dataset-size", "3000", "--method", "lora", *PINNED]
     )
-    line = next(x for x in shown.output.splitlines() if x.startswith("per_device_train_batch"))
-    assert line.startswith("per_device_train_batch_size: 4 ")
-    assert "sets GPU memory: to use less, halve it and double gradient_accum" in line
+    written = block(shown.output)["per_device_train_batch_size"]
+    assert written.startswith("4 ")
+    assert "sets GPU memory: to use less, halve it and double gradient_accum" in written
 
 
 def test_the_issues_config_keeps_batch_and_logging_and_ends_clean(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from epochlint.facts.schedule import positive_int
 from epochlint.fix.edit import EditError, KeyEdit, apply_edits, format_scalar
 from epochlint.fix.planner import FixOutcome, fix_source, placed_edit
 from epochlint.fix.writer import WriteError, write_atomic
+from epochlint.formats.layout import terminal_width
 from epochlint.reading.source import encode
 from epochlint.recommend import (
     EPOCH,
@@ -363,5 +364,5 @@ def recommend_command(
     recommendation = choose(request_for(result, settings, method, preset, stage))
     if apply_path and result is not None:
         sys.exit(apply_to(apply_path, result, recommendation, settings, diff))
-    click.echo(render_block(recommendation), nl=False)
+    click.echo(render_block(recommendation, width=terminal_width()), nl=False)
     sys.exit(EXIT_CLEAN)
