@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from test_hostile import CPU_SECONDS, EPOCHLINT, _limits
+from test_hostile import CPU_SECONDS, EPOCHLINT, MEMORY_LIMIT
 
 MEMORY_MB = 200  # peak RSS of any case: the issue's "well under 200 MB"
 SECONDS = 20  # CPU time of any case (most take under 2 s; the old counters took minutes)
@@ -54,6 +54,28 @@ class Done:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
 
+# The case runs as the grandchild of a small launcher, not as a fork of pytest: a process forked
+# from pytest counts pytest's resident memory (hundreds of MB once torch is imported by another
+# test) in its peak until it execs, and that would be measured as the case's.
+LAUNCHER = """
+import os, resource, sys
+report, memory, cpu, *command = sys.argv[1:]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (int(memory), int(memory)))
+    resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu)))
+    try:
+        os.execvp(command[0], command)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as stream:
+    stream.write(f"{usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}")
+code = os.waitstatus_to_exitcode(status)
+os._exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_bounded(
     command: list[str],
     cwd: Path,
@@ -64,39 +86,49 @@ def run_bounded(
     """Run `command` under test_hostile's limits; its time and peak memory, no traceback."""
     environment = {key: value for key, value in os.environ.items() if key != "GITHUB_ACTIONS"}
     environment["XDG_CACHE_HOME"] = str(cwd / ".cache")
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "usage"
+        out = (Path(scratch) / "out").open("w+b")
+        err = (Path(scratch) / "err").open("w+b")
         read_end = None
         if close_stdout:  # a reader that went away before anything was written
             read_end, write_end = os.pipe()
             os.close(read_end)
             stdout = write_end
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER]
+        limits = [str(report), str(MEMORY_LIMIT), str(CPU_SECONDS)]
         process = subprocess.Popen(
-            command,
+            [*launcher, *limits, *command],
             cwd=cwd,
             env=environment,
             stdout=out if stdout is None else stdout,
             stderr=err,
             stdin=subprocess.DEVNULL if stdin is None else stdin,
-            preexec_fn=_limits,
+            start_new_session=True,  # a timeout kills the case with its launcher
         )
         if close_stdout:
             os.close(write_end)
-        killer = threading.Timer(CPU_SECONDS * 2, process.kill)  # a blocked open uses no CPU
+
+        def kill() -> None:
+            os.killpg(process.pid, 9)
+
+        killer = threading.Timer(CPU_SECONDS * 2, kill)  # a blocked open uses no CPU
         killer.start()
-        _, status, usage = os.wait4(process.pid, 0)
+        process.wait()
         killer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
         # CPU time, not wall time: the machine may be shared; a blocked run is killed above.
-        seconds = usage.ru_utime + usage.ru_stime
+        cpu, peak_kb = report.read_text().split() if report.exists() else ("inf", "inf")
         out.seek(0)
         err.seek(0)
         done = Done(
             process.returncode,
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
-            seconds,
-            usage.ru_maxrss / 1024,
+            float(cpu),
+            float(peak_kb) / 1024,
         )
+        out.close()
+        err.close()
     shown = done.stdout[-2000:] + done.stderr[-2000:]
     assert "Traceback" not in done.stdout + done.stderr, shown
     assert done.returncode in (0, 1, 2), shown  # -9: killed at the timeout
