@@ -27,13 +27,13 @@ import json
 import math
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from epochlint.facts.dataset import DatasetRows, Dropped
 from epochlint.facts.rowcount import write_cache_entry
 from epochlint.reading.safeopen import read_regular
+from epochlint.records import record
 
 # Above this a data file is not read for its rows' shapes (the row count still is).
 MAX_BYTES = 64 * 1024 * 1024
@@ -69,7 +69,7 @@ class Unreadable(Exception):
     """A row or file LLaMA-Factory would not convert either (it would crash): claim nothing."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Entry:
     """What a dataset_info.json entry says about the shape of its rows."""
 
@@ -328,7 +328,7 @@ def _rows(paths: Sequence[str]) -> Iterator[Any]:
                 yield json.loads(line)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Part:
     """The dropped rows among a dataset's (or a mix's) rows: their positions when known, else
     how many at fewest and at most."""
