@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from epochlint.fix import changed_span
 from epochlint.records import record
 
 # What LSP counts as a line break (str.splitlines also breaks at form feeds and U+2028).
@@ -79,16 +80,7 @@ def _offset_position(text: str, offset: int, encoding: str) -> Position:
 
 def replacement(before: str, after: str, encoding: str) -> Replacement:
     """The one contiguous replacement that turns `before` into `after`."""
-    start = 0
-    limit = min(len(before), len(after))
-    while start < limit and before[start] == after[start]:
-        start += 1
-    end_before, end_after = len(before), len(after)
-    while (
-        end_before > start and end_after > start and before[end_before - 1] == after[end_after - 1]
-    ):
-        end_before -= 1
-        end_after -= 1
+    start, end_before, end_after = changed_span(before, after)
     # Never split a "\r\n" pair: the positions of its halves are the same line end.
     if 0 < start and before[start - 1] == "\r":
         start -= 1

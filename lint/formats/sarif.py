@@ -18,6 +18,7 @@ from epochlint.diagnostic import Diagnostic, Fix, Severity
 from epochlint.dialects import default
 from epochlint.dialects.base import Dialect
 from epochlint.engine import FileResult
+from epochlint.fix import changed_span
 from epochlint.fix.edit import EditError, apply_edits
 from epochlint.fix.planner import placed_edit
 from epochlint.formats import DEFAULT, Report
@@ -60,16 +61,7 @@ def replacement(source: Source, fix: Fix, dialect: Dialect) -> dict[str, Any] | 
     except EditError:
         return None
     before = source.text
-    start = 0
-    limit = min(len(before), len(fixed))
-    while start < limit and before[start] == fixed[start]:
-        start += 1
-    end_before, end_fixed = len(before), len(fixed)
-    while (
-        end_before > start and end_fixed > start and before[end_before - 1] == fixed[end_fixed - 1]
-    ):
-        end_before -= 1
-        end_fixed -= 1
+    start, end_before, end_fixed = changed_span(before, fixed)
     deleted = region(*_position(before, start), *_position(before, end_before))
     return {"deletedRegion": deleted, "insertedContent": {"text": fixed[start:end_fixed]}}
 
