@@ -93,10 +93,14 @@ def _verdict(value: Any, spec: dict[str, Any] | None) -> frozenset[str] | None:
     ):
         failed.add("type")
     if "enum" in spec:
-        if not isinstance(value, SCALAR_TYPES):
+        choices = spec["enum"]
+        if isinstance(value, SCALAR_TYPES):
+            if not any(_same(value, choice) for choice in choices):
+                failed.add("enum")
+        elif all(isinstance(choice, SCALAR_TYPES) for choice in choices):
+            failed.add("enum")  # a list or a mapping never equals a scalar choice
+        else:
             return None  # jsonschema compares lists and mappings element by element
-        if not any(_same(value, choice) for choice in spec["enum"]):
-            failed.add("enum")
     return frozenset(failed) if failed else NO_FAILURE
 
 

@@ -124,8 +124,16 @@ def test_the_precheck_verdict_on_the_edges_of_draft_4(
     assert _verdict(value, spec) == failed == _jsonschema_keywords(spec, value)
 
 
-def test_a_list_in_an_enum_key_is_left_to_jsonschema() -> None:
-    assert _verdict(["lora"], {"enum": ["lora"]}) is None
+def test_a_list_against_scalar_choices_fails_the_enum_as_jsonschema_says() -> None:
+    # TRL's `report_to: [wandb]`: the schema's enum lists single names, so jsonschema reports
+    # the list; knowing that without it keeps the recipe corpus from importing jsonschema.
+    spec = {"type": ["array", "string"], "enum": ["wandb", "none"]}
+    assert _verdict(["wandb"], spec) == {"enum"} == _jsonschema_keywords(spec, ["wandb"])
+    assert _verdict({"a": 1}, spec) == {"type", "enum"} == _jsonschema_keywords(spec, {"a": 1})
+
+
+def test_a_list_in_an_enum_with_list_choices_is_left_to_jsonschema() -> None:
+    assert _verdict(["lora"], {"enum": [["lora"], "full"]}) is None
 
 
 def test_type_errors_are_found_without_importing_jsonschema(tmp_path: Path) -> None:
@@ -142,6 +150,18 @@ def test_type_errors_are_found_without_importing_jsonschema(tmp_path: Path) -> N
     assert "train.yaml:6:16: EL102" in done.stdout
     assert "train.yaml:7:30: EL102" in done.stdout
     assert "train.yaml:8:20: EL103" in done.stdout
+
+
+def test_no_shared_corpus_file_needs_jsonschema() -> None:
+    # Every value of every official example and recipe gets its verdict without jsonschema
+    # (lists like TRL's `report_to: [wandb]` included), so a corpus run never pays its import.
+    require(CORPUS, "the shared corpus")
+    files = sorted(str(path) for pattern in ("*.yaml", "*.yml") for path in CORPUS.rglob(pattern))
+    done = _run_and_list_modules(
+        "epochlint.entry", ["check", "--quiet", *files], ["jsonschema"], CORPUS
+    )
+    assert done.stderr == "[]"
+    assert "EL201" in done.stdout  # the files were checked
 
 
 def _run_and_list_modules(
