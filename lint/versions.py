@@ -69,12 +69,12 @@ def installed(project: str) -> str | None:
     `.dist-info` or `.egg-info` of that project name in sys.path order.
     """
     for folder in sys.path:
-        try:
-            names = sorted(os.listdir(folder or "."))
-        except OSError:
-            continue
-        for name in names:
-            if _normalized(name.partition("-")[0].removesuffix(".egg-info")) != project:
+        for name in _entries(folder):
+            # A cheap test first: a folder holds hundreds of entries and normalizing each
+            # (a regular expression) was most of a lookup; `project` is already normalized.
+            if name[:1].lower() != project[:1] or _normalized(
+                name.partition("-")[0].removesuffix(".egg-info")
+            ) != project:
                 continue
             path = os.path.join(folder, name)
             if name.endswith(".dist-info"):
@@ -87,6 +87,15 @@ def installed(project: str) -> str | None:
             if version is not None:
                 return version
     return None
+
+
+@cache
+def _entries(folder: str) -> list[str]:
+    """A sys.path folder's entries, sorted; listed once for every project looked up."""
+    try:
+        return sorted(os.listdir(folder or "."))
+    except OSError:
+        return []
 
 
 def _normalized(project: str) -> str:
