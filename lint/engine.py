@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 # Exit statuses: no error or warning; at least one; epochlint could not do its job.
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 # Files checked between two collections of the cyclic garbage collector (see check_files).
-FILES_PER_COLLECTION = 100
+FILES_PER_FREEZE = 100
 
 
 @record
@@ -86,15 +86,16 @@ def check_files(
     Every result is kept for the report. Left alone, Python's cyclic garbage collector walks
     all of them again at each full collection, and a run of 1,000 configs slowed down as it
     went (the 500 files after the first 500 cost 1.35 times as much). So every hundred files
-    the garbage is collected once and the survivors are frozen out of the collector's sight.
+    the objects alive are frozen out of the collector's sight. Checking a file leaves no
+    cyclic garbage (a collection before freezing found none in the whole shared corpus, and
+    took 5 to 10 ms each time), so freezing alone keeps nothing alive that would be freed.
     """
     results: list[FileResult] = []
     frozen = False
     try:
         for index, (path, settings) in enumerate(per_path, 1):
             results.append(check_file(path, settings, stdin_name))
-            if index % FILES_PER_COLLECTION == 0:
-                gc.collect()
+            if index % FILES_PER_FREEZE == 0:
                 gc.freeze()
                 frozen = True
     finally:
