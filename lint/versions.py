@@ -72,9 +72,10 @@ def installed(project: str) -> str | None:
         for name in _entries(folder):
             # A cheap test first: a folder holds hundreds of entries and normalizing each
             # (a regular expression) was most of a lookup; `project` is already normalized.
-            if name[:1].lower() != project[:1] or _normalized(
-                name.partition("-")[0].removesuffix(".egg-info")
-            ) != project:
+            if (
+                name[:1].lower() != project[:1]
+                or _normalized(name.partition("-")[0].removesuffix(".egg-info")) != project
+            ):
                 continue
             path = os.path.join(folder, name)
             if name.endswith(".dist-info"):
