@@ -366,11 +366,9 @@ def _fits(dialect: Dialect, key: str, value: Any) -> bool:
 
 def _misspelled(context: Context, key: str) -> _Verdict:
     """A key no table knows: the close matches among the dialect's keys, if any."""
-    from epochlint.spelling import close_matches  # only for a name that is unknown
-
     dialect = context.config.dialect
     present = context.document.entries
-    candidates = close_matches(key, dialect.properties, n=3, cutoff=0.8)
+    candidates = dialect.keys_spelled_like(key, 3)
     message = _not_argument(context, key)
     fix = None
     severity = None

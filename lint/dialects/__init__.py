@@ -189,10 +189,6 @@ def detect(document: Document, forced: str | None = None) -> Detection:
         # Unknown keys next to known ones are more likely typos in a training config.
         if known and known == keys:
             return Detection(None, "an inference or export config (no do_train, no training keys)")
-        from epochlint.spelling import close_matches  # only for a name that is unknown
-
-        if not known and not any(
-            close_matches(key, dialect.properties, n=1, cutoff=0.8) for key in keys
-        ):
+        if not known and not any(dialect.keys_spelled_like(key, 1) for key in keys):
             return Detection(None, "none of its keys are training arguments")
     return Detection(dialect)

@@ -132,11 +132,23 @@ class Dialect:
         """JSON types the key accepts; empty when unknown or unconstrained."""
         return _types(self, key)
 
+    def keys_spelled_like(self, name: str, most: int) -> tuple[str, ...]:
+        """Up to `most` of the dialect's keys spelled like `name` (difflib's ratio >= 0.8),
+        closest first: what a misspelled key most likely meant."""
+        return _keys_spelled_like(self, name, most)
+
 
 @cache  # asked for every key by several rules, for every file
 def _types(dialect: Dialect, key: str) -> frozenset[str]:
     kinds = dialect.properties.get(key, {}).get("type", [])
     return frozenset({kinds} if isinstance(kinds, str) else kinds)
+
+
+@cache  # a folder of configs repeats the same unknown keys, and each lookup scans every key
+def _keys_spelled_like(dialect: Dialect, name: str, most: int) -> tuple[str, ...]:
+    from epochlint.spelling import close_matches  # only for a name that is unknown
+
+    return tuple(close_matches(name, dialect.properties, n=most, cutoff=0.8))
 
 
 @cache

@@ -28,6 +28,7 @@ from epochlint.dialects.base import (
 from epochlint.dialects.llamafactory import PLACEMENT
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
 from epochlint.facts.rowcount import RowCountError, count_rows
+from epochlint.reading.document import Document
 
 KEYS = {
     "num_train_epochs": "num_epochs",
@@ -71,6 +72,12 @@ class AxolotlConfig(TrainingConfig):
 
     lax_types = True  # pydantic's lax mode: see lax.py
 
+    def __init__(self, document: Document, dialect: Dialect) -> None:
+        super().__init__(document, dialect)
+        # The rules ask for the same fields about 150 times a file, and each answer ran the
+        # lax coercion again (a sixth of a check); the file does not change during a check.
+        self._values: dict[str, Any] = {}
+
     def lax_value(self, key: str, value: Any) -> tuple[bool, Any]:
         spec = self.dialect.properties.get(key)
         if spec is None:
@@ -81,6 +88,11 @@ class AxolotlConfig(TrainingConfig):
     def value(self, canonical: str) -> Any:
         """A value as Axolotl's pydantic model holds it: `"2"` for an int is 2, `1` for a bool
         is true (a value it refuses is returned as written; EL102 reports it)."""
+        if canonical not in self._values:
+            self._values[canonical] = self._pydantic_value(canonical)
+        return self._values[canonical]
+
+    def _pydantic_value(self, canonical: str) -> Any:
         found = self.entry(canonical)
         if found is None:
             return super().value(canonical)
