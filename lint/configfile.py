@@ -14,7 +14,6 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -26,6 +25,10 @@ from epochlint.records import field, record, replace
 from epochlint.rules import all_rules, default_selection
 from epochlint.settings import COMMAND_LINE, Settings, SettingsError, guidelines_with
 from epochlint.versions import Version
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 CONFIG_NAMES = (".epochlint.yaml", ".epochlint.yml", "pyproject.toml")
 # What a walk never enters unless `exclude` is set: ruff's defaults. `extend-exclude` adds to them.

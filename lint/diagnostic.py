@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Any, Literal
 
 from epochlint.records import field, record
 
-EditOp = Literal["set", "remove", "rename"]
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    EditOp = Literal["set", "remove", "rename"]
 
 
 class Severity(StrEnum):

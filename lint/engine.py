@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import TYPE_CHECKING
 
 from epochlint.diagnostic import Diagnostic, Severity
 from epochlint.dialects import default, detect
@@ -27,6 +26,7 @@ from epochlint.rules import Finding, Rule, all_rules, get_rule
 from epochlint.settings import Settings, SettingsError
 from epochlint.suppress import read_suppressions, suppress, unused_suppressions
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
 if TYPE_CHECKING:
     from epochlint.facts.dataset import Resolution
 

@@ -6,11 +6,14 @@ import json
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from epochlint.diagnostic import Severity
 from epochlint.records import field, record
 from epochlint.versions import Version, default_transformers, default_trl
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 # The command line as a source of settings: the origin of its settings layer, and the path that
 # findings on `key=value` overrides are reported at.

@@ -14,12 +14,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
 
 from epochlint.diagnostic import Fix, Severity
 from epochlint.records import field, record
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
     from epochlint.facts.context import Context
     from epochlint.reading.document import Span
 

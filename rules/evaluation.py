@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
 
 from epochlint.diagnostic import Edit, Fix, Severity, format_value, thousands
 from epochlint.dialects.base import is_number
@@ -12,6 +11,10 @@ from epochlint.facts.context import Context
 from epochlint.rules import Finding, rule
 from epochlint.rules.length import many_epochs, overfitting_unwatched, trains
 from epochlint.versions import Version
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _set(context: Context, name: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
 from weakref import WeakKeyDictionary
 
 from epochlint.diagnostic import Edit, Fix, Severity, format_value
@@ -16,6 +15,10 @@ from epochlint.rules import Finding, rule
 from epochlint.rules.reading import divergent_reading
 from epochlint.settings import rules_data
 from epochlint.versions import Version
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 JSON_TYPE_NAMES = {
     "integer": "an integer",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import yaml
 
@@ -12,6 +11,10 @@ from epochlint.diagnostic import Edit, Fix, Severity, format_value
 from epochlint.facts.context import Context
 from epochlint.reading.document import YAML_TAG, Entry, Span
 from epochlint.rules import Finding, rule
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 LOADER_NAMES = {
     "omegaconf": "LLaMA-Factory's YAML loader (OmegaConf, YAML 1.1)",

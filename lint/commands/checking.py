@@ -14,7 +14,6 @@ import os
 import re
 import sys
 from contextlib import suppress
-from typing import IO
 
 from epochlint.commands.commandline import CommandLine, configurations
 from epochlint.commands.files import collect, mark_if_not_a_config
@@ -24,6 +23,10 @@ from epochlint.formats import DEFAULT, STATISTICS, Report, Style, plain, rendere
 from epochlint.formats.layout import terminal_width
 from epochlint.records import record
 from epochlint.settings import Settings, SettingsError
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import IO
 
 # What click.echo removes from text that is not coloured (a config can hold escape sequences).
 ANSI_SEQUENCE = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from epochlint.configfile import Configurations
 from epochlint.engine import FileResult
 from epochlint.records import record
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
 if TYPE_CHECKING:
+    from typing import Any
+
     from pathspec import GitIgnoreSpec
 
 YAML_SUFFIXES = (".yaml", ".yml")

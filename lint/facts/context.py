@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from epochlint.dialects.base import TrainingConfig
 from epochlint.facts import guidelines as tables
@@ -15,7 +14,10 @@ from epochlint.reading.document import Document
 from epochlint.records import record
 from epochlint.settings import Settings
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
 if TYPE_CHECKING:
+    from typing import Any
+
     from epochlint.facts.dataset import Resolution
 
 

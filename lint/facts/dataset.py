@@ -7,12 +7,12 @@ dataset-sizes, then the dialect's own resolution of the config's datasets.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from epochlint.diagnostic import thousands
 from epochlint.reading.directives import Directive, positive_count
 from epochlint.records import record
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
 if TYPE_CHECKING:
     from epochlint.dialects.base import TrainingConfig
     from epochlint.settings import Settings

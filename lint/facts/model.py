@@ -12,7 +12,10 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 # A size in a model name: a number followed by M or B, not part of a longer word or number
 # (`stablelm-2-1_6b` writes 1.6B with an underscore).

@@ -16,9 +16,12 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
 
 from epochlint.reading.safeopen import CACHE_ENTRY_LIMIT, check_regular, open_regular, read_regular
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 __all__ = ["ALLOWED_FILE_TYPES", "RowCountError", "count_rows"]
 

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
 
 from epochlint.records import asdict, record
 from epochlint.versions import Version
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
 if TYPE_CHECKING:
+    from typing import Any
+
     from epochlint.dialects.base import TrainingConfig
     from epochlint.facts.dataset import Rows
 

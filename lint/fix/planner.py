@@ -14,9 +14,9 @@ the result must lint without the findings that were fixed; otherwise nothing is 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from epochlint.diagnostic import Diagnostic, EditOp, Severity
+from epochlint.diagnostic import Diagnostic, Severity
 from epochlint.dialects import default
 from epochlint.dialects.base import Dialect
 from epochlint.engine import FileResult, check_source
@@ -24,6 +24,9 @@ from epochlint.fix.edit import EditError, KeyEdit, apply_edits
 from epochlint.reading.source import Source
 from epochlint.records import field, record, replace
 from epochlint.settings import Settings
+
+if TYPE_CHECKING:
+    from epochlint.diagnostic import EditOp
 
 # A config has a handful of fixes; this bounds a fix whose finding keeps coming back.
 MAX_FIXES = 40

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from importlib import import_module
-from typing import IO, TYPE_CHECKING
 
 from epochlint.records import record
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
 if TYPE_CHECKING:
+    from typing import IO
+
     from epochlint.engine import FileResult
 
 # `--format` name -> module in this package

@@ -13,7 +13,10 @@ import errno
 import io
 import os
 import stat
-from typing import BinaryIO
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 # Limits of the whole-file reads (counters read in chunks and have none). Each is far above
 # what the real file holds: LLaMA-Factory's own dataset_info.json is 40 KB, and a Trainer's

@@ -14,7 +14,6 @@ import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from epochlint.dialects.axolotl.lax import coerce, refusal
 from epochlint.dialects.base import (
@@ -29,6 +28,10 @@ from epochlint.dialects.llamafactory import PLACEMENT
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
 from epochlint.facts.rowcount import RowCountError, count_rows
 from epochlint.reading.document import Document
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 KEYS = {
     "num_train_epochs": "num_epochs",

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from epochlint.records import record
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 TRUE_STRINGS = frozenset({"1", "on", "t", "true", "y", "yes"})
 FALSE_STRINGS = frozenset({"0", "off", "f", "false", "n", "no"})

@@ -16,11 +16,14 @@ to Axolotl's own verdict on a probe config (fixtures/axolotl/).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 
 from epochlint.dialects.base import Refusal
 
-Check = Callable[[Mapping[str, Any]], "tuple[str, str] | None"]
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
+
+    Check = Callable[[Mapping[str, Any]], tuple[str, str] | None]
 CHECKS: list[tuple[str, Check]] = []
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from epochlint.dialects.base import Dialect, TrainingConfig, load_schema
 from epochlint.dialects.llamafactory import PLACEMENT
 from epochlint.facts.dataset import DatasetProblem, Resolution
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class HFConfig(TrainingConfig):

@@ -12,12 +12,15 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
 from epochlint.facts.rowcount import RowCountError, count_rows
 from epochlint.reading.safeopen import DATASET_INFO_LIMIT, read_regular_text
 from epochlint.records import record
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["resolve"]
 

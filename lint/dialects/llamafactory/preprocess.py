@@ -28,12 +28,15 @@ import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from epochlint.facts.dataset import DatasetRows, Dropped
 from epochlint.facts.rowcount import write_cache_entry
 from epochlint.reading.safeopen import read_regular
 from epochlint.records import record
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 # Above this a data file is not read for its rows' shapes (the row count still is).
 MAX_BYTES = 64 * 1024 * 1024

@@ -19,7 +19,6 @@ import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from epochlint.diagnostic import Severity
 from epochlint.dialects.base import (
@@ -45,6 +44,10 @@ from epochlint.facts.schedule import Plan
 from epochlint.reading.directives import Directive
 from epochlint.reading.document import Document
 from epochlint.settings import Settings
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
+if TYPE_CHECKING:
+    from typing import Any
 
 # canonical field -> TRL's key
 KEYS = {
