@@ -13,12 +13,12 @@ import fnmatch
 import os
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import yaml
 
 from epochlint import dialects
 from epochlint.diagnostic import Severity
+from epochlint.paths import absolute, parent, pure, up_from
 from epochlint.reading.safeopen import read_regular_text
 from epochlint.reading.source import MAX_CONFIG_BYTES
 from epochlint.records import field, record, replace
@@ -91,7 +91,7 @@ class Options:
     """What one layer (a configuration file, or the command line) sets; empty means unset."""
 
     origin: str  # how messages and the plan name this layer: a file name, or COMMAND_LINE
-    folder: Path  # where the layer's relative paths and globs start
+    folder: str  # where the layer's relative paths and globs start
     select: frozenset[str] | None = None
     extend_select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
@@ -105,7 +105,7 @@ class Options:
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()  # (glob, rules it skips)
     unfixable: frozenset[str] = frozenset()
     transformers: Version | None = None
-    root: Path | None = None
+    root: str | None = None
     dialect: str | None = None
     trl: Version | None = None
     trl_trainer: str | None = None
@@ -160,8 +160,8 @@ class Exclusion:
         return any(self.matches("/".join(parts[:end])) for end in range(len(parts), 0, -1))
 
 
-def _relative(path: Path, folder: Path) -> str:
-    return Path(os.path.relpath(path, folder)).as_posix()
+def _relative(path: str, folder: str) -> str:
+    return os.path.relpath(path, folder)
 
 
 # --------------------------------------------------------------------------------------
@@ -378,23 +378,24 @@ def may_configure_epochlint(text: str) -> bool:
 # --------------------------------------------------------------------------------------
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+def _shown(path: str) -> str:
+    """A configuration file's path for messages: from the current folder when it is below it."""
+    path, here = pure(path), os.getcwd()
+    if path == here:
+        return "."
+    return path.removeprefix(here + "/") if path.startswith(here + "/") else path
 
 
-def _table(path: Path) -> dict[str, Any] | None:
+def _table(path: str) -> dict[str, Any] | None:
     """The epochlint table of a configuration file; None for a pyproject.toml without one."""
     shown = _shown(path)
     try:
-        text = read_regular_text(str(path), MAX_CONFIG_BYTES)
+        text = read_regular_text(path, MAX_CONFIG_BYTES)
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
         raise ConfigError(f"{shown}: cannot read the configuration: {reason}") from None
-    if path.suffix == ".toml":
-        if path.name == "pyproject.toml" and not may_configure_epochlint(text):
+    if path.endswith(".toml"):
+        if _is_pyproject(path) and not may_configure_epochlint(text):
             return None
         import tomllib  # ~4.5 ms: only for a file that may configure epochlint
 
@@ -402,7 +403,7 @@ def _table(path: Path) -> dict[str, Any] | None:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{shown}: invalid TOML: {error}") from None
-        if path.name != "pyproject.toml":
+        if not _is_pyproject(path):
             return document
         tool = document.get("tool")
         table = tool.get("epochlint") if isinstance(tool, dict) else None
@@ -465,11 +466,15 @@ def _version(value: Any, where: str) -> Version:
         raise ConfigError(f"{where}: {error}") from None
 
 
-def read_options(path: Path, table: dict[str, Any]) -> Options:
+def _is_pyproject(path: str) -> bool:
+    return path == "pyproject.toml" or path.endswith("/pyproject.toml")
+
+
+def read_options(path: str, table: dict[str, Any]) -> Options:
     """Validate a configuration table into Options; the first problem is a ConfigError."""
     shown = _shown(path)
-    prefix = f"{shown}: [tool.epochlint]" if path.name == "pyproject.toml" else shown
-    folder = path.parent
+    prefix = f"{shown}: [tool.epochlint]" if _is_pyproject(path) else shown
+    folder = parent(path)
     values: dict[str, Any] = {}
     for key, value in table.items():
         where = f"{prefix} {key}"
@@ -509,13 +514,13 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
         elif key == "root":
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: expected a folder path")
-            values[key] = folder / value
+            values[key] = pure(os.path.join(folder, value))
         elif key == "dialect":
             if value not in dialects.names():
                 raise ConfigError(f"{where}: expected one of {', '.join(dialects.names())}")
             values[key] = value
     return Options(
-        origin=path.name,
+        origin=pure(path).rpartition("/")[2],
         folder=folder,
         select=values.get("select"),
         extend_select=values.get("extend-select", frozenset()),
@@ -540,37 +545,40 @@ def read_options(path: Path, table: dict[str, Any]) -> Options:
     )
 
 
-def load(path: Path) -> Options:
+def load(path: str | os.PathLike[str]) -> Options:
     """Options of a configuration file named explicitly (`--config`)."""
+    path = os.fspath(path)
     table = _table(path)
     if table is None:
         raise ConfigError(f"{_shown(path)}: has no [tool.epochlint] table")
     return read_options(path, table)
 
 
-def _config_in(directory: Path) -> Path | None:
+def _config_in(directory: str) -> str | None:
     for name in CONFIG_NAMES:
-        candidate = directory / name
-        if candidate.is_file() and (name != "pyproject.toml" or _table(candidate) is not None):
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate) and (
+            name != "pyproject.toml" or _table(candidate) is not None
+        ):
             return candidate
     return None
 
 
-def find_config(folder: Path, cache: dict[Path, Path | None] | None = None) -> Path | None:
+def find_config(folder: str, cache: dict[str, str | None] | None = None) -> str | None:
     """The closest configuration file from `folder` up to the repository root.
 
     With `cache`, what each folder walked through finds is kept there: the folders of a run
     share their parents, which are then looked at once.
     """
-    walked: list[Path] = []
-    found: Path | None = None
-    for directory in (folder, *folder.parents):
+    walked: list[str] = []
+    found: str | None = None
+    for directory in up_from(folder):
         if cache is not None and directory in cache:
             found = cache[directory]
             break
         walked.append(directory)
         found = _config_in(directory)
-        if found is not None or (directory / ".git").exists():
+        if found is not None or os.path.exists(os.path.join(directory, ".git")):
             break
     if cache is not None:
         for directory in walked:
@@ -604,7 +612,7 @@ def selection(layers: list[Options]) -> frozenset[str] | None:
     return None if enabled == default_selection() else frozenset(enabled)
 
 
-def settings_from(layers: list[Options], checked: Path | None) -> Settings:
+def settings_from(layers: list[Options], checked: str | None) -> Settings:
     """Settings for one checked file: defaults, then each layer in order (later ones win)."""
     settings = Settings()
     settings.select = selection(layers)
@@ -659,30 +667,30 @@ class Configurations:
     def __init__(
         self,
         command_line: Options,
-        config_path: Path | None = None,
+        config_path: str | None = None,
         isolated: bool = False,
-        find: Callable[[Path], Path | None] = find_config,
+        find: Callable[[str], str | None] = find_config,
     ) -> None:
         self.command_line = command_line
         self.isolated = isolated
         self.find = find
         self.config_path = config_path
         self.fixed = load(config_path) if config_path is not None else None
-        self._by_folder: dict[Path, Options | None] = {}
-        self._by_file: dict[Path, Options] = {}
-        self._found: dict[Path, Path | None] = {}  # what find_config found from each folder
-        self._by_path: dict[str, tuple[Path, Options | None]] = {}
+        self._by_folder: dict[str, Options | None] = {}
+        self._by_file: dict[str, Options] = {}
+        self._found: dict[str, str | None] = {}  # what find_config found from each folder
+        self._by_path: dict[str, tuple[str, Options | None]] = {}
         # Settings without a per-file part (no dataset-sizes), by id() of the file's options
         self._settings: dict[int, Settings] = {}
         self._exclusions: dict[int, Exclusion] = {}  # by id() of the file's options
 
-    def options_for(self, checked: Path) -> Options | None:
+    def options_for(self, checked: str) -> Options | None:
         """The configuration file's options that apply to `checked` (None: defaults)."""
         if self.isolated:
             return None
         if self.fixed is not None:
             return self.fixed
-        folder = checked.parent
+        folder = parent(checked)
         if folder not in self._by_folder:
             found = (
                 find_config(folder, self._found) if self.find is find_config else self.find(folder)
@@ -692,21 +700,21 @@ class Configurations:
             self._by_folder[folder] = self._by_file[found] if found is not None else None
         return self._by_folder[folder]
 
-    def config_file_for(self, path: str) -> Path | None:
+    def config_file_for(self, path: str) -> str | None:
         """The configuration file whose settings a checked file gets (None: the defaults)."""
         if self.isolated:
             return None
         if self.config_path is not None:
             return self.config_path
-        checked = Path(path).absolute()
+        checked = absolute(path)
         self.options_for(checked)
-        return self._found.get(checked.parent) if self.find is find_config else None
+        return self._found.get(parent(checked)) if self.find is find_config else None
 
-    def _checked(self, path: str) -> tuple[Path, Options | None]:
+    def _checked(self, path: str) -> tuple[str, Options | None]:
         """The absolute path of a checked file and its options, once per path."""
         known = self._by_path.get(path)
         if known is None:
-            checked = Path(path).absolute()
+            checked = absolute(path)
             known = self._by_path[path] = (checked, self.options_for(checked))
         return known
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from pathlib import Path
 
 from epochlint.diagnostic import Severity
 from epochlint.records import field, record
@@ -85,7 +84,7 @@ class Settings:
     ignore: frozenset[str] = frozenset()
     severities: dict[str, Severity] = field(default_factory=dict)
     unfixable: frozenset[str] = frozenset()
-    root: Path | None = None  # where relative dataset_dir paths start (LLaMA-Factory: the cwd)
+    root: str | None = None  # where relative dataset_dir paths start (LLaMA-Factory: the cwd)
     dialect: str | None = None  # llamafactory, axolotl, hf or trl; None: detect from the keys
     trl: Version = field(default_factory=default_trl)
     trl_trainer: str | None = None  # which TRL trainer reads the configs; None: from the keys

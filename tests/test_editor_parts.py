@@ -81,7 +81,7 @@ def test_hover_on_an_axolotl_schedule_key_shows_the_plan(tmp_path: Path) -> None
     opened = configs.open(config.as_uri(), config, text, 1)
     result = configs.check(opened)
     assert result is not None and result.dialect == "axolotl" and opened.settings is not None
-    assert opened.settings.root == tmp_path  # the innermost workspace folder holding it
+    assert opened.settings.root == str(tmp_path)  # the innermost workspace folder holding it
     plan = hover_markdown(result, opened.settings, "num_epochs")
     assert plan is not None
     assert "rows: 4,000 (comment)" in plan

@@ -7,9 +7,10 @@ click commands turn into a usage error naming the option.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from epochlint.configfile import Configurations, Options
+from epochlint.paths import pure
 from epochlint.records import record
 from epochlint.settings import COMMAND_LINE
 from epochlint.versions import Version
@@ -59,7 +60,7 @@ def configurations(line: CommandLine) -> Configurations:
         _validate_codes(option, codes)
     options = Options(
         origin=COMMAND_LINE,
-        folder=Path.cwd(),
+        folder=os.getcwd(),
         select=select if line.select else None,
         extend_select=extend_select,
         ignore=ignore,
@@ -67,10 +68,10 @@ def configurations(line: CommandLine) -> Configurations:
         dataset_size=line.dataset_size,
         transformers=transformers,
         trl=trl,
-        root=Path(line.root) if line.root else None,
+        root=pure(line.root) if line.root else None,
         dialect=line.dialect,
     )
-    config_path = Path(line.config_path) if line.config_path else None
+    config_path = line.config_path or None
     return Configurations(options, config_path, line.isolated)
 
 

@@ -13,10 +13,10 @@ passes, since pre-commit names every staged file).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from epochlint.configfile import Configurations
 from epochlint.engine import FileResult
+from epochlint.paths import absolute, up_from
 from epochlint.records import record
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
@@ -70,13 +70,13 @@ class Walk:
 
     def files(self, top: str) -> list[str]:
         found: list[str] = []
-        ignores = self._ignores_above(Path(top).absolute()) if self.respect_gitignore else []
+        ignores = self._ignores_above(absolute(top)) if self.respect_gitignore else []
         self._walk(top, ignores, found)
         return found
 
     def _walk(self, folder: str, ignores: list[_Ignore], found: list[str]) -> None:
         if self.respect_gitignore:
-            ignores = [*ignores, *_ignores_in(Path(folder).absolute())]
+            ignores = [*ignores, *_ignores_in(absolute(folder))]
         try:
             with os.scandir(folder) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
@@ -94,12 +94,12 @@ class Walk:
             elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file():
                 found.append(path)
 
-    def _ignores_above(self, folder: Path) -> list[_Ignore]:
+    def _ignores_above(self, folder: str) -> list[_Ignore]:
         """The ignore files of the folders above `folder`, up to its repository's root."""
-        above: list[Path] = []
-        for parent in folder.parents:
+        above: list[str] = []
+        for parent in list(up_from(folder))[1:]:
             above.append(parent)
-            if (parent / ".git").exists():
+            if os.path.exists(os.path.join(parent, ".git")):
                 break
         else:
             return []  # the repository's root, or no repository: the walk reads its own files
@@ -109,8 +109,8 @@ class Walk:
 class _Ignore:
     """The patterns of one ignore file, relative to its folder."""
 
-    def __init__(self, folder: Path, spec: GitIgnoreSpec) -> None:
-        self.folder = str(folder) + os.sep
+    def __init__(self, folder: str, spec: GitIgnoreSpec) -> None:
+        self.folder = folder + os.sep
         self.spec = spec
 
     def ignores(self, path: str, is_dir: bool) -> bool:
@@ -121,10 +121,10 @@ class _Ignore:
         return bool(self.spec.match_file(relative + "/" if is_dir else relative))
 
 
-def _ignores_in(folder: Path) -> list[_Ignore]:
-    files = [folder / name for name in IGNORE_FILES]
-    if (folder / ".git").is_dir():
-        files.insert(0, folder / ".git" / "info" / "exclude")
+def _ignores_in(folder: str) -> list[_Ignore]:
+    files = [os.path.join(folder, name) for name in IGNORE_FILES]
+    if os.path.isdir(os.path.join(folder, ".git")):
+        files.insert(0, os.path.join(folder, ".git", "info", "exclude"))
     found: list[_Ignore] = []
     for file in files:
         lines = _lines(file)
@@ -135,8 +135,9 @@ def _ignores_in(folder: Path) -> list[_Ignore]:
     return found
 
 
-def _lines(file: Path) -> list[Any]:
+def _lines(file: str) -> list[Any]:
     try:
-        return file.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(file, encoding="utf-8", errors="replace") as stream:
+            return stream.read().splitlines()
     except OSError:
         return []

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from epochlint.configfile import DEFAULT_EXCLUDE, Configurations
+from epochlint.paths import absolute
 from epochlint.settings import default_guidelines
 
 
@@ -16,7 +16,7 @@ def show_settings(path: str, configurations: Configurations) -> str:
         path = os.path.join(path, "train.yaml")  # any file name: settings go by folder
     settings = configurations.settings_for(path)
     found = configurations.config_file_for(path)
-    options = configurations.options_for(Path(path).absolute())
+    options = configurations.options_for(absolute(path))
     if configurations.isolated:
         source = "none (--isolated): the defaults and the command line"
     elif found is None:

@@ -18,7 +18,6 @@ import json
 import math
 import os
 from functools import cache
-from pathlib import Path
 
 from epochlint.diagnostic import Edit
 from epochlint.reading.document import Document, Entry, Span
@@ -321,7 +320,7 @@ class TrainingConfig:
         """The base model is loaded quantized (QLoRA, or quantization with another method)."""
         return False
 
-    def resolve_datasets(self, root: Path) -> Resolution | None:
+    def resolve_datasets(self, root: str) -> Resolution | None:
         """The training rows the config's datasets hold, as the trainer loads them."""
         return None
 

@@ -24,7 +24,7 @@ from epochlint.records import record, replace
 Stamp = tuple[str, int, int] | None
 
 
-def _stamp(found: Path | None) -> Stamp:
+def _stamp(found: str | None) -> Stamp:
     if found is None:
         return None
     try:
@@ -94,7 +94,7 @@ class OpenConfigs:
             config.settings, config.settings_error = None, str(error)
             return None
         if settings.root is None:
-            settings = replace(settings, root=self.root_for(config.path))
+            settings = replace(settings, root=str(self.root_for(config.path)))
         config.settings, config.settings_error = settings, None
         return settings
 

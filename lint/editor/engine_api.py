@@ -45,14 +45,14 @@ def key_schema(name: str) -> dict[str, Any]:
     return dialects.named(name).schema
 
 
-def config_file_for(path: Path) -> Path | None:
+def config_file_for(path: Path) -> str | None:
     """The configuration file the CLI would use for a config at `path` (None: defaults)."""
-    return find_config(path.parent)
+    return find_config(str(path.parent))
 
 
 def settings_for(path: Path) -> Settings:
     """Settings for one config, found as `epochlint check` finds them, with no options."""
-    command_line = Options(origin=COMMAND_LINE, folder=path.parent)
+    command_line = Options(origin=COMMAND_LINE, folder=str(path.parent))
     return Configurations(command_line).settings_for(str(path))
 
 

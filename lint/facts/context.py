@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from epochlint.dialects.base import TrainingConfig
 from epochlint.facts import guidelines as tables
@@ -60,7 +60,7 @@ class Context:
         """The trained model's size, from its name or a local config.json; None if unknown."""
         from epochlint.facts.model import model_parameters  # only for the learning-rate rule
 
-        root = self.settings.root or Path.cwd()
+        root = self.settings.root or os.getcwd()
         return model_parameters(self.config.text("model_name_or_path"), root)
 
     def stage_learning_rate_band(self, parameters: float | None) -> dict[str, float] | None:

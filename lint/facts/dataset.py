@@ -6,7 +6,7 @@ dataset-sizes, then the dialect's own resolution of the config's datasets.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from epochlint.diagnostic import thousands
 from epochlint.reading.directives import Directive, positive_count
@@ -110,7 +110,7 @@ def _dataset_rows(
                 return Rows(count, "comment"), None
     if given is not None:
         return Rows(given, settings.dataset_size_source), None
-    resolution = config.resolve_datasets(settings.root or Path.cwd())
+    resolution = config.resolve_datasets(settings.root or os.getcwd())
     if resolution is None:
         return Rows(None, None), None
     per_dataset = tuple((item.name, item.rows) for item in resolution.datasets)

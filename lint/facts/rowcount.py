@@ -15,8 +15,8 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from pathlib import Path
 
+from epochlint.paths import home
 from epochlint.reading.safeopen import CACHE_ENTRY_LIMIT, check_regular, open_regular, read_regular
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
@@ -697,17 +697,18 @@ def _count_with_pyarrow(path: str, builder: str) -> int:
 # --- cache ---------------------------------------------------------------------------------------
 
 
-def _cache_dir() -> Path:
+def cache_folder(name: str) -> str:
+    """`$XDG_CACHE_HOME/epochlint/<name>`, by default under ~/.cache (RuntimeError: no home)."""
     configured = os.environ.get("XDG_CACHE_HOME", "")
     # The XDG spec says to ignore a relative XDG_CACHE_HOME.
-    base = Path(configured) if os.path.isabs(configured) else Path.home() / ".cache"
-    return base / "epochlint" / "rowcounts"
+    base = configured if os.path.isabs(configured) else os.path.join(home(), ".cache")
+    return os.path.join(base, "epochlint", name)
 
 
-def _cache_file(absolute_path: str) -> Path:
+def _cache_file(absolute_path: str) -> str:
     # One small file per dataset path: a changed dataset overwrites its entry instead of adding one.
     digest = _sha256(absolute_path.encode("utf-8", "surrogatepass")).hexdigest()
-    return _cache_dir() / f"{digest[:32]}.json"
+    return os.path.join(cache_folder("rowcounts"), f"{digest[:32]}.json")
 
 
 def _sha256(data: bytes) -> Any:
@@ -732,7 +733,7 @@ def _fingerprint(absolute_path: str, file_stat: os.stat_result) -> dict[str, obj
 
 def _cache_get(absolute_path: str, file_stat: os.stat_result) -> int | None:
     try:
-        entry = json.loads(read_regular(str(_cache_file(absolute_path)), CACHE_ENTRY_LIMIT))
+        entry = json.loads(read_regular(_cache_file(absolute_path), CACHE_ENTRY_LIMIT))
     except (OSError, ValueError, RuntimeError):
         return None
     if not isinstance(entry, dict):
@@ -754,15 +755,16 @@ def _cache_put(absolute_path: str, file_stat: os.stat_result, rows: int) -> None
     write_cache_entry(target, entry)
 
 
-def write_cache_entry(target: Path, entry: dict[str, Any]) -> None:
+def write_cache_entry(target: str, entry: dict[str, Any]) -> None:
     """Write a cache entry as JSON, whole or not at all; a cache that cannot be written is
     ignored (caching is an optimisation: a read-only or broken cache must not fail a check)."""
     import tempfile
 
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = os.path.dirname(target)
+        os.makedirs(folder, exist_ok=True)
         # Write then rename, so a concurrent reader sees the old entry or the new one, never half.
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 json.dump(entry, stream)

@@ -13,7 +13,6 @@ import math
 import os
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 from epochlint.dialects.axolotl.lax import coerce, refusal
 from epochlint.dialects.base import (
@@ -27,6 +26,7 @@ from epochlint.dialects.base import (
 from epochlint.dialects.llamafactory import PLACEMENT
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
 from epochlint.facts.rowcount import RowCountError, count_rows
+from epochlint.paths import pure
 from epochlint.reading.document import Document
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
@@ -207,7 +207,7 @@ class AxolotlConfig(TrainingConfig):
             effective, total, axolotl_warmup(self, total), axolotl_logging(self, total)
         )
 
-    def resolve_datasets(self, root: Path) -> Resolution | None:
+    def resolve_datasets(self, root: str) -> Resolution | None:
         value = self.value("dataset")
         if not isinstance(value, list) or not value:
             return None
@@ -220,7 +220,7 @@ class AxolotlConfig(TrainingConfig):
         return Resolution(total, tuple(rows), None, (), tuple(problems))
 
 
-def _dataset_rows(item: Any, root: Path, problems: list[DatasetProblem]) -> DatasetRows:
+def _dataset_rows(item: Any, root: str, problems: list[DatasetProblem]) -> DatasetRows:
     """One `datasets:` entry, found as Axolotl's `load_dataset_with_config` finds it: a `path`
     that exists on disk is local (a file, or a folder whose `data_files` are read); any other
     `path` names a hub repository (its `data_files` are files in that repository) or a cloud
@@ -238,12 +238,12 @@ def _dataset_rows(item: Any, root: Path, problems: list[DatasetProblem]) -> Data
     name = str(item.get("path", ""))
     files = item.get("data_files")
     listed = [files] if isinstance(files, str) else [str(file) for file in files or []]
-    local = Path(root, name)
-    if local.is_file():
+    local = pure(os.path.join(root, name))
+    if os.path.isfile(local):
         return _local_rows(name, [local], problems)
-    if (local.is_dir() or name in BUILDERS) and listed:
-        return _local_rows(name, [Path(root, file) for file in listed], problems)
-    if local.is_dir():
+    if (os.path.isdir(local) or name in BUILDERS) and listed:
+        return _local_rows(name, [pure(os.path.join(root, file)) for file in listed], problems)
+    if os.path.isdir(local):
         problems.append(
             DatasetProblem(
                 "EL501",
@@ -254,10 +254,10 @@ def _dataset_rows(item: Any, root: Path, problems: list[DatasetProblem]) -> Data
                 None,
             )
         )
-        return DatasetRows(name, None, None, "unknown", os.fspath(local), False)
+        return DatasetRows(name, None, None, "unknown", local, False)
     if name.endswith(LOCAL_SUFFIXES) or name.startswith(("/", "./", "../")):
         problems.append(DatasetProblem("EL503", f"dataset `{name}`: {local} not found", name, None))
-        return DatasetRows(name, None, None, "file", os.fspath(local), False)
+        return DatasetRows(name, None, None, "file", local, False)
     problems.append(
         DatasetProblem(
             "EL501",
@@ -270,19 +270,19 @@ def _dataset_rows(item: Any, root: Path, problems: list[DatasetProblem]) -> Data
     return DatasetRows(name, None, None, "hub", None, False)
 
 
-def _local_rows(name: str, paths: list[Path], problems: list[DatasetProblem]) -> DatasetRows:
-    missing = [path for path in paths if not path.exists()]
+def _local_rows(name: str, paths: list[str], problems: list[DatasetProblem]) -> DatasetRows:
+    missing = [path for path in paths if not os.path.exists(path)]
     if missing:
         problems.append(
             DatasetProblem("EL503", f"dataset `{name}`: {missing[0]} not found", name, None)
         )
-        return DatasetRows(name, None, None, "file", os.fspath(missing[0]), False)
+        return DatasetRows(name, None, None, "file", missing[0], False)
     try:
         stored = sum(count_rows(path) for path in paths)
     except RowCountError as error:
         problems.append(DatasetProblem("EL503", f"dataset `{name}`: {error}", name, None))
-        return DatasetRows(name, None, None, "file", os.fspath(paths[0]), False)
-    return DatasetRows(name, stored, stored, "file", os.fspath(paths[0]), False)
+        return DatasetRows(name, None, None, "file", paths[0], False)
+    return DatasetRows(name, stored, stored, "file", paths[0], False)
 
 
 def axolotl_steps(

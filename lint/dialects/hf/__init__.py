@@ -9,7 +9,6 @@ which fine-tuning method, except TRL's `use_peft`, `lora_r` and `load_in_4bit`.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from epochlint.dialects.base import Dialect, TrainingConfig, load_schema
 from epochlint.dialects.llamafactory import PLACEMENT
@@ -47,7 +46,7 @@ class HFConfig(TrainingConfig):
     def packs_rows(self) -> bool:
         return False
 
-    def resolve_datasets(self, root: Path) -> Resolution | None:
+    def resolve_datasets(self, root: str) -> Resolution | None:
         problem = DatasetProblem(
             "EL501",
             "a TrainingArguments config does not say which data the script trains on; pass "

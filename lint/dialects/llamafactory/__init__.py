@@ -9,7 +9,6 @@ data comes from `dataset_info.json` (data.py), the method from `finetuning_type`
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from epochlint.dialects.base import Dialect, Placement, TrainingConfig, load_schema
 from epochlint.facts.dataset import Resolution
@@ -138,7 +137,7 @@ class LlamaFactoryConfig(TrainingConfig):
     def quantized(self) -> bool:
         return self.value("quantization_bit") is not None
 
-    def resolve_datasets(self, root: Path) -> Resolution | None:
+    def resolve_datasets(self, root: str) -> Resolution | None:
         """The training rows the config's datasets hold, as LLaMA-Factory loads them."""
         if not self.names("dataset"):
             return None

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
 from epochlint.facts.rowcount import RowCountError, count_rows
+from epochlint.paths import pure
 from epochlint.reading.safeopen import DATASET_INFO_LIMIT, read_regular_text
 from epochlint.records import record
 
@@ -49,7 +49,7 @@ def resolve(
     eval_dataset: str | Sequence[str] | None,
     *,
     dataset_dir: str = "data",
-    root: Path,
+    root: str,
     max_samples: int | None = None,
     mix_strategy: str = "concat",
     interleave_probs: object = None,
@@ -68,7 +68,8 @@ def resolve(
         return Resolution(None, (), None, (), ())
 
     catalog = _load_catalog(dataset_dir, root, problems)
-    resolver = _EntryResolver(catalog, Path(root) / dataset_dir, max_samples, streaming, problems)
+    dataset_folder = os.path.join(root, dataset_dir)
+    resolver = _EntryResolver(catalog, dataset_folder, max_samples, streaming, problems)
     train_processor, eval_processor = processors or (None, None)
     train = tuple(resolver.resolve_name(name, train_processor) for name in train_names)
     evaluation = tuple(resolver.resolve_name(name, eval_processor) for name in eval_names)
@@ -95,7 +96,7 @@ class _Catalog:
     unknown_source: str | None  # "online" / "unknown" when entries is None
 
 
-def _load_catalog(dataset_dir: str, root: Path, problems: list[DatasetProblem]) -> _Catalog:
+def _load_catalog(dataset_dir: str, root: str, problems: list[DatasetProblem]) -> _Catalog:
     if dataset_dir == "ONLINE":
         problems.append(
             _unknown_size(
@@ -114,10 +115,10 @@ def _load_catalog(dataset_dir: str, root: Path, problems: list[DatasetProblem]) 
             )
         )
         return _Catalog(None, "hub")
-    info_path = Path(root) / dataset_dir / DATASET_INFO_FILE
+    info_path = os.path.join(root, dataset_dir, DATASET_INFO_FILE)
     shown = os.path.join(dataset_dir, DATASET_INFO_FILE)
     try:
-        text = read_regular_text(str(info_path), DATASET_INFO_LIMIT)
+        text = read_regular_text(info_path, DATASET_INFO_LIMIT)
     except FileNotFoundError:
         problems.append(
             _unknown_size(
@@ -165,7 +166,7 @@ class _EntryResolver:
     def __init__(
         self,
         catalog: _Catalog,
-        dataset_folder: Path,
+        dataset_folder: str,
         max_samples: int | None,
         streaming: bool,
         problems: list[DatasetProblem],
@@ -225,7 +226,7 @@ class _EntryResolver:
                 )
             )
             return DatasetRows(name, None, None, "file", None, ranking)
-        local_path = str(self.dataset_folder / file_name)
+        local_path = pure(os.path.join(self.dataset_folder, file_name))
         try:
             stored_rows = count_rows(local_path)
         except RowCountError as err:

@@ -27,10 +27,9 @@ import json
 import math
 import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from epochlint.facts.dataset import DatasetRows, Dropped
-from epochlint.facts.rowcount import write_cache_entry
+from epochlint.facts.rowcount import cache_folder, write_cache_entry
 from epochlint.reading.safeopen import read_regular
 from epochlint.records import record
 
@@ -259,9 +258,12 @@ def invalid_rows(path: str, entry: dict[str, Any], processor: str) -> tuple[Inva
     except OSError:
         return None
     key = json.dumps(fingerprint, sort_keys=True, default=str)
-    cache = _cache_file(key)
     try:
-        cached = json.loads(read_regular(str(cache), CACHE_LIMIT))
+        cache = _cache_file(key)
+    except RuntimeError:  # no home folder, so no cache
+        return _read_invalid_rows(files, entry, processor)
+    try:
+        cached = json.loads(read_regular(cache, CACHE_LIMIT))
         if isinstance(cached, dict) and cached.get("key") == key:
             found = cached.get("invalid")
             return None if found is None else tuple((int(i), str(why)) for i, why in found)
@@ -277,15 +279,13 @@ def _stat(path: str) -> list[int]:
     return [status.st_size, status.st_mtime_ns, status.st_ino]
 
 
-def _cache_file(key: str) -> Path:
+def _cache_file(key: str) -> str:
     # crc32 only names the file (zlib loads in well under a millisecond, hashlib in several);
     # the entry holds its whole key, so a clash is a miss, never a wrong answer.
     from zlib import crc32
 
-    configured = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(configured) if os.path.isabs(configured) else Path.home() / ".cache"
     name = f"{crc32(key.encode('utf-8', 'surrogatepass')):08x}.json"
-    return base / "epochlint" / "dropped-rows" / name
+    return os.path.join(cache_folder("dropped-rows"), name)
 
 
 def _read_invalid_rows(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 from epochlint.diagnostic import Severity
 from epochlint.dialects.base import (
@@ -41,6 +40,7 @@ from epochlint.dialects.trl.steps import (
 )
 from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
 from epochlint.facts.schedule import Plan
+from epochlint.paths import pure
 from epochlint.reading.directives import Directive
 from epochlint.reading.document import Document
 from epochlint.settings import Settings
@@ -173,7 +173,7 @@ class TrlConfig(TrainingConfig):
     def packs_rows(self) -> bool:
         return self.trainer in ("sft", "gkd") and self.flag("packing")
 
-    def resolve_datasets(self, root: Path) -> Resolution | None:
+    def resolve_datasets(self, root: str) -> Resolution | None:
         return resolve_datasets(self, root)
 
     def own_schedule(self, train_rows: int | None, world_size: int) -> OwnSchedule | None:
@@ -427,9 +427,10 @@ def infer_trainer(keys: set[str], schema: dict[str, Any], path: str | None) -> t
 def _path_trainer(path: str | None) -> str | None:
     if not path:
         return None
-    parts = [part.lower() for part in Path(path).parts[:-1]]
-    stem = Path(path).stem.lower()
-    for part in reversed(parts):
+    *folders, name = pure(path).lower().split("/")
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 else name  # as pathlib's stem
+    for part in reversed(folders):
         if part in TRAINER_TITLES:
             return part
     for name in TRAINER_TITLES:
@@ -441,7 +442,7 @@ def _path_trainer(path: str | None) -> str | None:
 LOCAL_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet", ".arrow", ".txt")
 
 
-def resolve_datasets(config: TrlConfig, root: Path) -> Resolution | None:
+def resolve_datasets(config: TrlConfig, root: str) -> Resolution | None:
     """Local data is counted: `dataset_name` naming a file or folder, TRL's `datasets:`
     mixture of local paths, the recipes' `dataset_mixture` of local ids; the hub is unknown."""
     from epochlint.facts.rowcount import RowCountError, count_rows
@@ -463,11 +464,11 @@ def resolve_datasets(config: TrlConfig, root: Path) -> Resolution | None:
     rows: list[DatasetRows] = []
     problems: list[DatasetProblem] = []
     for name, item in items:
-        path = Path(root, name)
+        path = pure(os.path.join(root, name))
         weighted = isinstance(item, dict) and any(
             item.get(key) not in (None, 1, 1.0) for key in ("fraction", "weight")
         )
-        if not path.exists():
+        if not os.path.exists(path):
             source = "file" if name.endswith(LOCAL_SUFFIXES) else "hub"
             message = (
                 f"dataset `{name}`: {path} not found"
@@ -485,7 +486,7 @@ def resolve_datasets(config: TrlConfig, root: Path) -> Resolution | None:
             stored = count_rows(path)
         except RowCountError as error:
             problems.append(DatasetProblem("EL503", f"dataset `{name}`: {error}", name, None))
-            rows.append(DatasetRows(name, None, None, "file", os.fspath(path), False))
+            rows.append(DatasetRows(name, None, None, "file", path, False))
             continue
         used = None if weighted else stored
         if used is not None and config.trainer == "kto":
@@ -501,7 +502,7 @@ def resolve_datasets(config: TrlConfig, root: Path) -> Resolution | None:
                     )
                 )
             used = None if paired is None else kto_rows(used, paired)
-        rows.append(DatasetRows(name, used, stored, "file", os.fspath(path), False))
+        rows.append(DatasetRows(name, used, stored, "file", path, False))
     counts = [item.rows for item in rows]
     total = sum(c for c in counts if c is not None) if None not in counts else None
     hub = [problem for problem in problems if problem.code == "EL501"]
@@ -516,11 +517,11 @@ def resolve_datasets(config: TrlConfig, root: Path) -> Resolution | None:
     return Resolution(total, tuple(rows), None, (), tuple(problems))
 
 
-def _holds_pairs(path: Path) -> bool | None:
+def _holds_pairs(path: str) -> bool | None:
     """Whether a .jsonl file's first row is a chosen/rejected pair; None for other files."""
     import json
 
-    if path.suffix != ".jsonl":
+    if not path.endswith(".jsonl") or path.rpartition("/")[2] == ".jsonl":
         return None
     try:
         with open(path, encoding="utf-8") as stream:
@@ -669,7 +670,7 @@ def _launch_refusals(config: TrlConfig) -> Iterator[tuple[str, str]]:
                 ),
             )
     name = config.value("accelerate_config")
-    if isinstance(name, str) and name not in ACCELERATE_CONFIGS and not Path(name).is_file():
+    if isinstance(name, str) and name not in ACCELERATE_CONFIGS and not os.path.isfile(name):
         yield (
             "accelerate_config",
             (
