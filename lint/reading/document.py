@@ -41,12 +41,40 @@ PLAIN_SCALAR_TAGS = {YAML_TAG + name for name in ("int", "float", "bool", "null"
 MAX_EXPANDED_NODES = 10_000
 
 
-class PyYAMLLoader(_SafeBase):
+class _RememberingLoader(_SafeBase):
+    """A safe loader that remembers the tag of each short plain scalar it resolved.
+
+    libyaml's composer asks Python for the tag of every scalar, and PyYAML's `resolve` tries
+    its regular expressions each time: a third of composing a config. The configs of a folder
+    repeat the same keys and values, and a scalar's tag depends only on its text (epochlint
+    adds no path resolvers), so each loader class keeps a table of them.
+    """
+
+    resolved: dict[str, str]
+    LONGEST_REMEMBERED = 64  # long values (prompts, paths) rarely repeat
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> Any:
+        if kind is yaml.ScalarNode and implicit[0] and len(value) <= self.LONGEST_REMEMBERED:
+            tag = self.resolved.get(value)
+            if tag is None:
+                tag = self.resolved[value] = _resolve(self, kind, value, implicit)
+            return tag
+        return _resolve(self, kind, value, implicit)
+
+
+_resolve: Any = _SafeBase.resolve  # PyYAML's, untyped
+
+
+class PyYAMLLoader(_RememberingLoader):
     """`yaml.safe_load` as Hugging Face and Axolotl use it (YAML 1.1, `1e-4` is a string)."""
 
+    resolved: dict[str, str] = {}
 
-class OmegaConfLoader(_SafeBase):
+
+class OmegaConfLoader(_RememberingLoader):
     """The resolvers of OmegaConf's loader, which LLaMA-Factory's `read_args` uses."""
+
+    resolved: dict[str, str] = {}
 
 
 OmegaConfLoader.add_implicit_resolver(
