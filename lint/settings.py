@@ -8,6 +8,7 @@ from functools import cache
 
 from epochlint.diagnostic import Severity
 from epochlint.records import field, record
+from epochlint.rules import default_selection
 from epochlint.versions import Version, default_transformers, default_trl
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs 3.5 ms a run
@@ -91,10 +92,8 @@ class Settings:
     trl_entry: str | None = None  # how TRL configs are run (cli, script, recipe); None: unknown
 
     def enabled(self, code: str) -> bool:
-        if any(code.startswith(prefix) for prefix in self.ignore):
+        if self.ignore and any(code.startswith(prefix) for prefix in self.ignore):
             return False
         if self.select is None:
-            from epochlint.rules import default_selection  # the registry, loaded by the check
-
             return code in default_selection()
         return any(code.startswith(prefix) for prefix in self.select)

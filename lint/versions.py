@@ -35,6 +35,7 @@ class Version(tuple[int, int, int]):
         return self[0]
 
     @staticmethod
+    @cache  # the rules parse the same few version strings for every file
     def parse(text: str) -> Version:
         match = re.match(r"\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?", text)
         if not match:
