@@ -172,7 +172,12 @@ def check_source(source: Source, settings: Settings) -> FileResult:
     # The nodes were kept only for that re-read; a run over many files keeps every document.
     document.root = None
     config = dialect.make(document)
-    directives, directive_errors = parse_directives(document.comments)
+    # A directive is a `# epochlint: ...` comment: a text without that word has none, and its
+    # comments need not be found at all.
+    if "epochlint" in source.text:
+        directives, directive_errors = parse_directives(document.comments)
+    else:
+        directives, directive_errors = [], []
     suppressions, suppression_errors = read_suppressions(directives, source.text)
     directive_errors += suppression_errors
     settings = _with_directives(settings, directives)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 import sys
-from functools import cache
+from functools import cache, cached_property
 
 import yaml
 
@@ -155,9 +155,16 @@ class Document:
     source: Source
     loader: str
     entries: dict[str, Entry]
-    comments: list[Comment]
+    # Where the scalars that hold a '#' are: there it starts no comment.
+    hash_spans: list[tuple[int, int]]
     problems: list[ReadProblem] = field(default_factory=list)
     root: yaml.MappingNode | None = None  # the composed nodes, for `reread`
+
+    @cached_property
+    def comments(self) -> list[Comment]:
+        """The file's comments, found when first asked for: a check needs them only for its
+        directives, and finding them is a tenth of reading a well-commented config."""
+        return find_comments(self.source.text, self.hash_spans)
 
     def data(self) -> dict[str, Any]:
         return {key: entry.value for key, entry in self.entries.items()}
@@ -482,7 +489,7 @@ def reread(document: Document, loader: str) -> Document:
             return replace(document, loader=loader)
         for node, tag in retagged:
             node.tag = tag
-        return _build(document.source, loader, yaml_loader, root, document.comments)
+        return _build(document.source, loader, yaml_loader, root)
     finally:
         yaml_loader.dispose()
 
@@ -504,7 +511,6 @@ def _build(
     loader: str,
     yaml_loader: Any,
     root: yaml.MappingNode,
-    comments: list[Comment] | None = None,
 ) -> Document:
     entries: dict[str, Entry] = {}
     problems: list[ReadProblem] = []
@@ -555,9 +561,7 @@ def _build(
             problems.append(ReadProblem("EL001", _value_error(key, error), Span.of(value_node)))
             continue
         entries[key] = Entry(key, value, key_span, Span.of(value_node), value_node, merged)
-    if comments is None:
-        comments = find_comments(source.text, spans)
-    return Document(source, loader, entries, comments, problems, root)
+    return Document(source, loader, entries, spans, problems, root)
 
 
 def _merged_key_nodes(root: yaml.MappingNode) -> list[yaml.Node]:
