@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path, PurePosixPath
 
@@ -39,40 +38,3 @@ def test_home_is_pathlibs_home_and_refuses_when_there_is_none(
         home()
     with pytest.raises(RuntimeError):
         Path.home()
-
-
-def test_a_plain_check_does_not_import_pathlib(tmp_path: Path) -> None:
-    # The reason the helpers exist: pathlib and what it imports cost about 3.5 ms a run.
-    import subprocess
-    import sys
-
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "dataset_info.json").write_text('{"d": {"file_name": "d.json"}}')
-    rows = [{"instruction": f"q{index}", "output": "a"} for index in range(200)]
-    (tmp_path / "data" / "d.json").write_text(json.dumps(rows))
-    (tmp_path / "train.yaml").write_text(
-        "model_name_or_path: m\nstage: sft\ndo_train: true\nfinetuning_type: lora\n"
-        "dataset: d\ntemplate: qwen\nnum_train_epochs: 40\n"
-    )
-    # An editable install's import hook loads pathlib at start-up: forget it, so that an
-    # import from epochlint would load it again.
-    probe = (
-        "import sys\n"
-        "for name in ('pathlib', 'typing'):\n    sys.modules.pop(name, None)\n"
-        "sys.argv = ['epochlint', 'check', 'train.yaml']\n"
-        "from epochlint.entry import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "sys.stderr.write(repr([m for m in ('pathlib', 'typing') if m in sys.modules]))\n"
-    )
-    environment = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
-    for run in ("rows counted", "rows from the cache"):
-        done = subprocess.run(
-            [sys.executable, "-c", probe],
-            cwd=tmp_path,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.stderr == "[]", run
-        assert "train.yaml:7:19: EL201" in done.stdout, run

@@ -13,10 +13,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from contextlib import suppress
 
 from epochlint.commands.commandline import CommandLine, configurations
-from epochlint.commands.files import collect, mark_if_not_a_config
 from epochlint.engine import EXIT_CLEAN, EXIT_FAILURE, EXIT_FINDINGS, FileResult, check_files
 from epochlint.engine import exit_code as status_of
 from epochlint.formats import DEFAULT, STATISTICS, Report, Style, plain, renderer, use_colour
@@ -100,9 +98,12 @@ def run_check(run: CheckRun) -> int:
         report_stream = sys.stderr if "-" in run.paths and not run.diff else sys.stdout
     else:
         results = lint(run, per_path)
-        for result in results:
-            if result.path in walked:
-                mark_if_not_a_config(result)
+        if walked:
+            from epochlint.commands.files import mark_if_not_a_config
+
+            for result in results:
+                if result.path in walked:
+                    mark_if_not_a_config(result)
         counted = [result for result in results if not _skipped_in_walk(result, walked)]
         footer, status, report_stream = None, status_of(counted), sys.stdout
     if not run.verbose:  # --verbose lists them, and they still do not count
@@ -123,9 +124,11 @@ def checked_output(run: CheckRun) -> str | None:
             continue
         if os.path.realpath(path) == output:
             return path
-        with suppress(OSError):
+        try:
             if os.path.samefile(path, output):
                 return path
+        except OSError:
+            pass
     return None
 
 
@@ -134,6 +137,8 @@ def settings_per_path(run: CheckRun) -> tuple[list[tuple[str, Settings]], set[st
     them a directory walk found."""
     found = configurations(run.command_line)
     if any(path != "-" and os.path.isdir(path) for path in run.paths) or run.force_exclude:
+        from epochlint.commands.files import collect  # walking is for folders and hooks
+
         targets = collect(run.paths, found, run.respect_gitignore, run.force_exclude)
         checked = [target.path for target in targets]
         walked = {target.path for target in targets if target.walked}

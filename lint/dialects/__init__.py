@@ -13,7 +13,6 @@ with a note: checking them against the training arguments would only produce noi
 from __future__ import annotations
 
 from functools import cache
-from importlib import import_module
 
 from epochlint.dialects.base import Dialect
 from epochlint.reading.document import Document
@@ -143,7 +142,9 @@ def named(name: str) -> Dialect:
     """The dialect of that name; its plug-in module is imported now, not before."""
     if name not in PLUGINS:
         raise KeyError(name)
-    plugin: Dialect = import_module(PLUGINS[name]).dialect()
+    # __import__ rather than importlib.import_module: importlib (with warnings) is 0.5 ms more
+    # on every run, and with a fromlist __import__ returns the plug-in module itself.
+    plugin: Dialect = __import__(PLUGINS[name], fromlist=["dialect"]).dialect()
     return plugin
 
 

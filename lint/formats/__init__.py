@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from importlib import import_module
 
 from epochlint.records import record
 
@@ -52,7 +51,8 @@ Render = Callable[["list[FileResult]", Report], str]
 
 def renderer(name: str) -> Render:
     """The render function of the format `name` (a FORMATS key, or STATISTICS)."""
-    module = import_module(f"epochlint.formats.{FORMATS.get(name, name)}")
+    # __import__, not importlib.import_module: see dialects.named
+    module = __import__(f"epochlint.formats.{FORMATS.get(name, name)}", fromlist=["render"])
     render: Render = module.render
     return render
 
