@@ -92,8 +92,13 @@ class Settings:
     trl_entry: str | None = None  # how TRL configs are run (cli, script, recipe); None: unknown
 
     def enabled(self, code: str) -> bool:
-        if self.ignore and any(code.startswith(prefix) for prefix in self.ignore):
-            return False
-        if self.select is None:
-            return code in default_selection()
-        return any(code.startswith(prefix) for prefix in self.select)
+        return rule_enabled(code, self.select, self.ignore)
+
+
+def rule_enabled(code: str, select: frozenset[str] | None, ignore: frozenset[str]) -> bool:
+    """Whether a rule runs under a selection (None: the default one) and ignored prefixes."""
+    if ignore and any(code.startswith(prefix) for prefix in ignore):
+        return False
+    if select is None:
+        return code in default_selection()
+    return any(code.startswith(prefix) for prefix in select)
