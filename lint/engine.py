@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 # Exit statuses: no error or warning; at least one; epochlint could not do its job.
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
-# Files checked between two collections of the cyclic garbage collector (see check_files).
+# Files checked between two freezes of the objects alive (see check_files).
 FILES_PER_FREEZE = 100
 
 
