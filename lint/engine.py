@@ -10,7 +10,7 @@ from epochlint.diagnostic import Diagnostic, Severity
 from epochlint.dialects import default, detect
 from epochlint.dialects.base import TrainingConfig
 from epochlint.facts.context import Context
-from epochlint.facts.dataset import Rows, dataset_rows, from_command_line
+from epochlint.facts.dataset import Rows, dataset_rows, from_command_line, world_size
 from epochlint.facts.schedule import Plan, build_plan
 from epochlint.reading.directives import Directive, parse_directives, positive_count
 from epochlint.reading.document import Document, DocumentError, Span, parse, reread
@@ -51,6 +51,7 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: str | None = None  # the file could not be checked at all (missing, a directory)
     skipped: str | None = None  # not a training config (launcher, inference, ...): why
+    world_size_source: str | None = None  # where the plan's process count came from
 
     def count(self, severity: Severity) -> int:
         return sum(1 for diagnostic in self.diagnostics if diagnostic.severity == severity)
@@ -189,11 +190,15 @@ def check_source(source: Source, settings: Settings) -> FileResult:
     directive_errors += suppression_errors
     settings = _with_directives(settings, directives)
     config.settle(settings, directives)
+    processes, processes_source = world_size(settings, config)
+    if processes_source != settings.world_size_source:
+        settings = replace(settings, world_size=processes, world_size_source=processes_source)
     rows, resolution = dataset_rows(config, directives, settings)
     plan = build_plan(config, rows, settings.world_size, settings.transformers)
     context = Context(document, config, plan, rows, settings, resolution, tuple(directive_errors))
     result.document, result.config, result.dialect = document, config, dialect.name
     result.plan, result.rows, result.datasets = plan, rows, resolution
+    result.world_size_source = settings.world_size_source
 
     found: list[Diagnostic] = []
     for rule in enabled_rules(settings.select, settings.ignore):

@@ -264,6 +264,20 @@ def test_colour_only_when_asked_and_never_with_no_color(tmp_path: Path) -> None:
     assert "\x1b[" not in plan(path, "--dataset-size", "1000", env={"NO_COLOR": "1"}).output
 
 
+def test_the_gpu_line_names_where_the_count_came_from(tmp_path: Path) -> None:
+    config = write(tmp_path, per_device_train_batch_size=2)
+    Path(config).write_text(Path(config).read_text() + "# epochlint: num-gpus=4\n")
+    human = plan(config, "--dataset-size", "1000")
+    assert "  GPUs             4 (comment)\n" in human.output
+    assert "effective batch  8 = 2 per device x 1 accumulation x 4 GPUs" in human.output
+    given = json.loads(plan(config, "--dataset-size", "1000", "--format", "json").output)
+    assert given["world_size_source"] == "comment" and given["plan"]["world_size"] == 4
+    option = json.loads(
+        plan(config, "--dataset-size", "1000", "--num-gpus", "2", "--format", "json").output
+    )
+    assert option["world_size_source"] == "--num-gpus" and option["plan"]["world_size"] == 2
+
+
 def test_unknown_rows_say_how_to_give_them(tmp_path: Path) -> None:
     path = write(tmp_path, num_train_epochs=3, dataset="missing_everywhere")
     shown = plan(path)

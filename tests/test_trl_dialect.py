@@ -195,6 +195,44 @@ def test_grpo_batches_trl_refuses() -> None:
     assert "Could not load reward function 'a'" in string.message
 
 
+def test_num_processes_is_the_process_count_a_trl_cli_run_launches() -> None:
+    # `trl sft --config` hands `num_processes: 4` to `accelerate launch` (TRL's clis.md).
+    text = SFT + "gradient_accumulation_steps: 2\nnum_processes: 4\n"
+    result = lint(text, dataset_size=6400, dataset_size_source="--dataset-size")
+    assert result.plan is not None and result.world_size_source == "num_processes"
+    assert (result.plan.world_size, result.plan.effective_batch) == (4, 64)  # 8 x 2 x 4
+    assert result.plan.total_steps == 100  # 6,400 rows / 64
+    assert "EL101" not in rules_of(result)  # an accelerate launch option, not an unknown key
+    # An option or a comment wins over the file; a configuration file's num-gpus does not.
+    for overrides, expected in [
+        ({"world_size": 8, "world_size_source": "--num-gpus"}, (8, "--num-gpus")),
+        ({"world_size": 2, "world_size_source": "pyproject.toml"}, (4, "num_processes")),
+    ]:
+        found = lint(text, **overrides)
+        assert found.plan is not None
+        assert (found.plan.world_size, found.world_size_source) == expected
+    commented = lint("# epochlint: num-gpus=2\n" + text)
+    assert commented.plan is not None
+    assert (commented.plan.world_size, commented.world_size_source) == (2, "comment")
+    # The scripts and recipes never read it: one process, as the default says.
+    script = lint("# epochlint: trl-entry=script\n" + text)
+    assert script.plan is not None and script.plan.world_size == 1
+    assert script.world_size_source == "default"
+
+
+def test_num_processes_settles_what_grpo_refuses() -> None:
+    # 8 per device x 4 processes x 4 accumulation = 128 generations: divisible by 16, but 8 x 1
+    # x 4 = 32 with 3 processes... with `num_processes: 3` the real batch (96) is checked.
+    text = GRPO.replace("num_generations: 16", "num_generations: 64") + "num_processes: 3\n"
+    finding = only(lint(text), "EL105")
+    assert finding.severity.value == "error"  # the process count is known, not assumed
+    assert finding.message == (
+        "TRL stops with: generation_batch_size (96) must be divisible by num_generations (64). "
+        "(GRPOConfig)"
+    )
+    assert "EL105" not in rules_of(lint(text.replace("num_processes: 3", "num_processes: 2")))
+
+
 def test_other_trl_checks() -> None:
     quantized = only(lint(SFT + "load_in_4bit: true\nload_in_8bit: true\n"), "EL105")
     assert quantized.message == (

@@ -116,7 +116,7 @@ def describe(result: FileResult, settings: Settings) -> list[tuple[str, str]]:
     plan, config = result.plan, result.config
     assert plan is not None and config is not None
     lines = [("rows", rows_line(plan, result))]
-    source = settings.world_size_source
+    source = result.world_size_source or settings.world_size_source
     given = source if source != "default" else "default; set it with --num-gpus N"
     lines.append(("GPUs", f"{plan.world_size} ({given})"))
     notes = config.plan_notes(plan)
@@ -223,7 +223,7 @@ def plan_json(result: FileResult, settings: Settings) -> dict[str, Any]:
     return {
         "path": result.path,
         "transformers": str(settings.transformers),
-        "world_size_source": settings.world_size_source,
+        "world_size_source": result.world_size_source or settings.world_size_source,
         "dataset_rows_stored": result.rows.stored if result.rows else None,
         "plan": plan.to_json(),
         "scheduler": {

@@ -324,6 +324,11 @@ class TrainingConfig:
         """The training rows the config's datasets hold, as the trainer loads them."""
         return None
 
+    def stated_world_size(self) -> tuple[int, str] | None:
+        """The data-parallel process count the file itself launches with, and the key that
+        says it (TRL's `num_processes`); None when the file does not decide it."""
+        return None
+
     def packs_rows(self) -> bool:
         """Packing turns documents into fixed-length token blocks."""
         return False

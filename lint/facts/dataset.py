@@ -1,7 +1,9 @@
-"""N, the rows the data holds, and where that number came from.
+"""N, the rows the data holds, and W, the processes that share it, with where each came from.
 
-Precedence: --dataset-size, a `# epochlint: dataset-size=N` comment, the configuration file's
+N: --dataset-size, a `# epochlint: dataset-size=N` comment, the configuration file's
 dataset-sizes, then the dialect's own resolution of the config's datasets.
+W: --num-gpus, a `# epochlint: num-gpus=N` comment, what the file itself launches (TRL's
+`num_processes`), the configuration file's num-gpus, then 1.
 """
 
 from __future__ import annotations
@@ -75,6 +77,16 @@ def from_command_line(source: str | None) -> bool:
     """A value given as an option: it wins over the config's own comments, which in turn win
     over defaults and configuration files (those name their file as the source)."""
     return source is None or source.startswith("--")
+
+
+def world_size(settings: Settings, config: TrainingConfig) -> tuple[int, str]:
+    """W and its source: an option or a comment (already in `settings`) wins over the
+    process count the file launches with, which wins over a configuration file."""
+    stated = config.stated_world_size()
+    source = settings.world_size_source
+    if stated is None or from_command_line(source) or source == "comment":
+        return settings.world_size, source
+    return stated
 
 
 # Past this many rows the schedule's float arithmetic (epochs, fractions of the run) would

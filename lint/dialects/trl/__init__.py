@@ -38,7 +38,7 @@ from epochlint.dialects.trl.steps import (
     generation_dataloader_length,
     kto_rows,
 )
-from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution
+from epochlint.facts.dataset import DatasetProblem, DatasetRows, Resolution, world_size
 from epochlint.facts.schedule import Plan
 from epochlint.paths import pure
 from epochlint.reading.directives import Directive
@@ -124,8 +124,21 @@ class TrlConfig(TrainingConfig):
                 self.trainer, self.trainer_reason = directive.value, "from the directive"
             elif directive.name == "trl-entry" and directive.value in ENTRIES:
                 self.entry_point = directive.value
-        self.world_known = settings.world_size_source != "default"
-        self.world_size = settings.world_size
+        self.world_size, source = world_size(settings, self)
+        self.world_known = source != "default"
+
+    def stated_world_size(self) -> tuple[int, str] | None:
+        """`num_processes: N`: `trl <command>` hands it to `accelerate launch` (TRL's clis.md,
+        "accelerate arguments in the config"); the scripts and recipes never read it."""
+        if self.entry_point not in (None, "cli"):
+            return None
+        entry = self.document.entries.get("num_processes")
+        count = entry.value if entry is not None else None
+        if isinstance(count, str) and count.strip().isdigit():
+            count = int(count)  # `--num_processes 4` on accelerate's command line: an int
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            return count, "num_processes"
+        return None
 
     @property
     def title(self) -> str:
@@ -255,12 +268,19 @@ def _known_keys(dialect: Dialect, trainer: str, entry_point: str | None) -> froz
         | set(groups[spec["script_arguments"]])
         | config_fields
     )
+    launch = schema["x-epochlint-accelerate-launch"]
     if entry_point == "cli":
-        known |= set(schema["x-epochlint-accelerate-launch"]["options"])
+        known |= set(launch["options"])
         known.add("accelerate_config")  # `trl <command>` turns it into --config_file
-    else:
-        for recipe in schema["x-epochlint-recipe-fields"].values():
-            known |= set(recipe["keys"])
+        return frozenset(known)
+    for recipe in schema["x-epochlint-recipe-fields"].values():
+        known |= set(recipe["keys"])
+    if entry_point is None:
+        # An accelerate option that takes a value (`num_processes: 4`) says the file is run by
+        # `trl <command>`, the one entry point that reads it. A flag that takes none stays
+        # unknown: written with a value it breaks that launch (see accelerate_refusals).
+        known |= set(launch["options"]) - set(launch["flags_without_value"])
+        known.add("accelerate_config")
     return frozenset(known)
 
 
