@@ -278,7 +278,7 @@ def _known_keys(dialect: Dialect, trainer: str, entry_point: str | None) -> froz
     if entry_point is None:
         # An accelerate option that takes a value (`num_processes: 4`) says the file is run by
         # `trl <command>`, the one entry point that reads it. A flag that takes none stays
-        # unknown: written with a value it breaks that launch (see accelerate_refusals).
+        # unknown: written with a value it breaks that launch (see _launch_refusals).
         known |= set(launch["options"]) - set(launch["flags_without_value"])
         known.add("accelerate_config")
     return frozenset(known)
@@ -447,9 +447,9 @@ def infer_trainer(keys: set[str], schema: dict[str, Any], path: str | None) -> t
 def _path_trainer(path: str | None) -> str | None:
     if not path:
         return None
-    *folders, name = pure(path).lower().split("/")
-    dot = name.rfind(".")
-    stem = name[:dot] if 0 < dot < len(name) - 1 else name  # as pathlib's stem
+    *folders, file_name = pure(path).lower().split("/")
+    dot = file_name.rfind(".")
+    stem = file_name[:dot] if 0 < dot < len(file_name) - 1 else file_name  # pathlib's stem
     for part in reversed(folders):
         if part in TRAINER_TITLES:
             return part
