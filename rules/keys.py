@@ -120,6 +120,18 @@ def schema_errors(context: Context, kind: str) -> set[str]:
 
 
 def _schema_failures(context: Context) -> dict[str, set[str]]:
+    failures = _dialect_schema_failures(context)
+    for key, entry in context.document.entries.items():
+        choices = context.config.own_choices(key)
+        value = entry.value
+        if choices is None or entry.merged or not isinstance(value, SCALAR_TYPES):
+            continue
+        if not any(_same(value, choice) for choice in choices):
+            failures.setdefault("enum", set()).add(key)
+    return failures
+
+
+def _dialect_schema_failures(context: Context) -> dict[str, set[str]]:
     data = {key: entry.value for key, entry in context.document.entries.items() if not entry.merged}
     dialect = context.config.dialect
     if _prechecks(dialect):
@@ -526,6 +538,9 @@ def _lossless(value: Any, expected: frozenset[str]) -> Any:
 
 
 def _choices(context: Context, key: str) -> list[Any]:
+    own = context.config.own_choices(key)
+    if own is not None:
+        return own
     choices: list[Any] = context.config.dialect.properties.get(key, {}).get("enum", [])
     return choices
 
@@ -538,12 +553,14 @@ def invalid_choice(context: Context) -> Iterator[Finding]:
     Checks `stage`, `finetuning_type`, the `*_strategy` keys, `lr_scheduler_type`, `optim`,
     `report_to` names and every other argument with a fixed set of values. `finetuning_type:
     qlora`, which guides use, is not a LLaMA-Factory method: QLoRA is `finetuning_type: lora`
-    with `quantization_bit: 4`.
+    with `quantization_bit: 4`. Where TRL's trainers differ (`loss_type`), the choices of the
+    trainer that reads the config: KTO takes `kto` and `apo_zero_unpaired` only.
 
     ## Why is this bad?
     Some are rejected at start-up (`cosine_decay is not a valid SchedulerType`,
     `Invalid fine-tuning method.`); others only fail later, after the model has loaded
-    (`Unknown task: sfft.`, an unknown `report_to` integration).
+    (`Unknown task: sfft.`, an unknown `report_to` integration, KTO's loss with `loss_type:
+    sigmoid` at the first training step).
 
     ## Example
     ```yaml
@@ -591,6 +608,12 @@ def invalid_choice(context: Context) -> Iterator[Finding]:
                 value, [str(c) for c in choices if c], n=1, cutoff=0.7
             )
             message = f"`{key}: {value}` is not one of: {listed}"
+            if config.own_choices(key) is not None:
+                message = (
+                    f"`{key}: {value}` is not one of {config.title}'s: {listed}; nothing checks "
+                    "it when the config is read, and the trainer stops at its first training "
+                    "step, after the model has loaded"
+                )
             if close:
                 message += f"; did you mean `{close[0]}`?"
                 fix = Fix((Edit("set", key, close[0]),), "suggested")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import lint
 
 from epochlint.dialects.trl.steps import (
     DEFAULT_NUM_GENERATIONS,
@@ -38,6 +39,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 ORACLE = ROOT / ".oracles" / "trl"
 MEASURE = ROOT / "scripts" / "oracles" / "trl_measure.py"
+FIRST_STEP = ROOT / "scripts" / "oracles" / "trl_first_step.py"
+MODEL = ROOT / ".oracles" / "tiny-qwen2"
 
 
 def case(trainer: str, processes: int, prompts: int, **options: Any) -> dict[str, Any]:
@@ -246,3 +249,34 @@ def test_generation_schedule_matches_trl(name: str) -> None:
 def test_kto_trains_on_two_rows_per_pair() -> None:
     assert measured(1)["kto-unpairing"] == {"rows": kto_rows(7, paired=True)}
     assert kto_rows(7, paired=False) == 7
+
+
+@pytest.mark.parametrize("loss_type", ["sigmoid", "ipo", "kto", "apo_zero_unpaired"])
+def test_a_kto_loss_type_outside_its_choices_stops_the_first_step(
+    loss_type: str, tmp_path: Path
+) -> None:
+    # EL103 reports exactly the values with which TRL's own KTO run dies at its first step.
+    python = oracle_torchrun().parent / "python"
+    if not (MODEL / "config.json").exists():
+        script = ROOT / "scripts" / "oracles" / "make_tiny_model.py"
+        subprocess.run([str(python), str(script), str(MODEL)], check=True, timeout=600)
+    done = subprocess.run(
+        [str(python), str(FIRST_STEP), str(MODEL), loss_type, str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
+    )
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    config = (
+        "# epochlint: trl-trainer=kto\nmodel_name_or_path: m\ndataset_name: d\n"
+        f"loss_type: {loss_type}\nnum_train_epochs: 1\n"
+    )
+    found = [d for d in lint(config).diagnostics if d.rule == "EL103"]
+    assert bool(found) == (not outcome["trained"]), outcome
+    if found:
+        assert outcome["error"].startswith("UnboundLocalError")
+        assert found[0].message.startswith(
+            f"`loss_type: {loss_type}` is not one of TRL KTO's: kto, apo_zero_unpaired; "
+        )
+        assert (found[0].line, found[0].column, found[0].severity.value) == (4, 12, "error")

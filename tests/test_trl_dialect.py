@@ -233,6 +233,26 @@ def test_num_processes_settles_what_grpo_refuses() -> None:
     assert "EL105" not in rules_of(lint(text.replace("num_processes: 3", "num_processes: 2")))
 
 
+def test_a_loss_type_outside_the_trainers_own_choices_is_el103() -> None:
+    kto = "# epochlint: trl-trainer=kto\nmodel_name_or_path: m\ndataset_name: d\nloss_type: {}\n"
+    finding = only(lint(kto.format("sigmoid")), "EL103")
+    assert finding.message == (
+        "`loss_type: sigmoid` is not one of TRL KTO's: kto, apo_zero_unpaired; nothing checks it "
+        "when the config is read, and the trainer stops at its first training step, after the "
+        "model has loaded"
+    )
+    assert (finding.line, finding.column, finding.severity.value) == (4, 12, "error")
+    assert finding.fix is None  # no close spelling
+    close = only(lint(kto.format("kt")), "EL103")
+    assert close.message.endswith("; did you mean `kto`?")
+    assert close.fix is not None and close.fix.safety == "suggested"
+    assert close.fix.describe() == "set `loss_type: kto`"
+    assert "EL103" not in rules_of(lint(kto.format("apo_zero_unpaired")))
+    # DPO's loss_type is a list of loss names with no fixed choices; CPO has its own.
+    assert "EL103" not in rules_of(lint(kto.format("sigmoid").replace("=kto", "=dpo")))
+    assert "EL103" not in rules_of(lint(kto.format("hinge").replace("=kto", "=cpo")))
+
+
 def test_other_trl_checks() -> None:
     quantized = only(lint(SFT + "load_in_4bit: true\nload_in_8bit: true\n"), "EL105")
     assert quantized.message == (

@@ -324,6 +324,11 @@ class TrainingConfig:
         """The training rows the config's datasets hold, as the trainer loads them."""
         return None
 
+    def own_choices(self, key: str) -> list[Any] | None:
+        """The values the trainer reading this config allows for `key` where the dialect's
+        schema lists none, because its trainers differ (TRL's `loss_type`)."""
+        return None
+
     def stated_world_size(self) -> tuple[int, str] | None:
         """The data-parallel process count the file itself launches with, and the key that
         says it (TRL's `num_processes`); None when the file does not decide it."""

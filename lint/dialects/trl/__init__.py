@@ -127,6 +127,16 @@ class TrlConfig(TrainingConfig):
         self.world_size, source = world_size(settings, self)
         self.world_known = source != "default"
 
+    def own_choices(self, key: str) -> list[Any] | None:
+        """The trainer's own choices (KTO's `loss_type`: kto, apo_zero_unpaired), from its
+        config class. TrlParser never checks choices in a YAML config; the trainer's loss stops
+        at the first training step on any other value (tests/test_crosscheck_trl.py)."""
+        if "enum" in self.dialect.properties.get(key, {}):
+            return None  # the same for every trainer: the schema's own enum
+        own = self.dialect.schema["x-epochlint-trainers"][self.trainer]["keys"].get(key, {})
+        choices: list[Any] | None = own.get("enum")
+        return choices
+
     def stated_world_size(self) -> tuple[int, str] | None:
         """`num_processes: N`: `trl <command>` hands it to `accelerate launch` (TRL's clis.md,
         "accelerate arguments in the config"); the scripts and recipes never read it."""
