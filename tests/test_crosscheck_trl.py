@@ -251,32 +251,46 @@ def test_kto_trains_on_two_rows_per_pair() -> None:
     assert kto_rows(7, paired=False) == 7
 
 
-@pytest.mark.parametrize("loss_type", ["sigmoid", "ipo", "kto", "apo_zero_unpaired"])
-def test_a_kto_loss_type_outside_its_choices_stops_the_first_step(
-    loss_type: str, tmp_path: Path
+LOSS_TYPES = [
+    ("kto", "sigmoid", "UnboundLocalError", "kto, apo_zero_unpaired"),
+    ("kto", "ipo", "UnboundLocalError", "kto, apo_zero_unpaired"),
+    ("kto", "kto", None, None),
+    ("kto", "apo_zero_unpaired", None, None),
+    ("cpo", "kto", "ValueError: Unknown loss type", "sigmoid, hinge, ipo, simpo, alphapo"),
+    ("cpo", "sigmoid", None, None),
+    ("cpo", "alphapo", None, None),
+]
+
+
+@pytest.mark.parametrize(("trainer", "loss_type", "death", "choices"), LOSS_TYPES)
+def test_a_loss_type_outside_the_trainers_choices_stops_the_first_step(
+    trainer: str, loss_type: str, death: str | None, choices: str | None, tmp_path: Path
 ) -> None:
-    # EL103 reports exactly the values with which TRL's own KTO run dies at its first step.
+    # EL103 reports exactly the values with which TRL's own run dies at its first step.
     python = oracle_torchrun().parent / "python"
     if not (MODEL / "config.json").exists():
         script = ROOT / "scripts" / "oracles" / "make_tiny_model.py"
         subprocess.run([str(python), str(script), str(MODEL)], check=True, timeout=600)
     done = subprocess.run(
-        [str(python), str(FIRST_STEP), str(MODEL), loss_type, str(tmp_path / "out")],
+        [str(python), str(FIRST_STEP), trainer, str(MODEL), loss_type, str(tmp_path / "out")],
         capture_output=True,
         text=True,
         timeout=600,
         env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
     )
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["trained"] == (death is None), outcome
+    if death is not None:
+        assert outcome["error"].startswith(death)
     config = (
-        "# epochlint: trl-trainer=kto\nmodel_name_or_path: m\ndataset_name: d\n"
+        f"# epochlint: trl-trainer={trainer}\nmodel_name_or_path: m\ndataset_name: d\n"
         f"loss_type: {loss_type}\nnum_train_epochs: 1\n"
     )
     found = [d for d in lint(config).diagnostics if d.rule == "EL103"]
-    assert bool(found) == (not outcome["trained"]), outcome
+    assert bool(found) == (death is not None)
     if found:
-        assert outcome["error"].startswith("UnboundLocalError")
+        title = {"kto": "TRL KTO", "cpo": "TRL CPO"}[trainer]
         assert found[0].message.startswith(
-            f"`loss_type: {loss_type}` is not one of TRL KTO's: kto, apo_zero_unpaired; "
+            f"`loss_type: {loss_type}` is not one of {title}'s: {choices}; "
         )
         assert (found[0].line, found[0].column, found[0].severity.value) == (4, 12, "error")

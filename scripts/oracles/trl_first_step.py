@@ -1,10 +1,12 @@
-"""One KTO training step on a tiny model with a given `loss_type`, to see what TRL does with a
-value outside the config class's choices (EL103).
+"""One training step on a tiny model with a given `loss_type`, to see what TRL does with a value
+outside the config class's choices (EL103).
 
 TrlParser never checks `choices` for a YAML value, so `loss_type: sigmoid` reaches KTOTrainer,
-whose loss is computed only for `kto` and `apo_zero_unpaired`. Run with the TRL oracle's Python:
+whose loss is computed only for `kto` and `apo_zero_unpaired`, and `loss_type: kto` reaches
+CPOTrainer (experimental in TRL 1.10), whose loss raises for it. Run with the TRL oracle's
+Python:
 
-    .oracles/trl/bin/python scripts/oracles/trl_first_step.py MODEL_DIR LOSS_TYPE OUTPUT_DIR
+    .oracles/trl/bin/python scripts/oracles/trl_first_step.py kto|cpo MODEL_DIR LOSS_TYPE OUT_DIR
 
 The last line printed is JSON: {"trained": true} or {"trained": false, "error": "Type: message"}.
 """
@@ -16,17 +18,29 @@ import sys
 
 
 def main() -> None:
-    model_dir, loss_type, output_dir = sys.argv[1:4]
+    trainer_name, model_dir, loss_type, output_dir = sys.argv[1:5]
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import KTOConfig, KTOTrainer
 
+    if trainer_name == "kto":
+        from trl import KTOConfig as Config
+        from trl import KTOTrainer as Trainer
+
+        rows = [
+            {"prompt": f"Say {i}", "completion": f" {i}", "label": i % 2 == 0} for i in range(8)
+        ]
+    else:
+        from trl.experimental.cpo import CPOConfig as Config
+        from trl.experimental.cpo import CPOTrainer as Trainer
+
+        rows = [
+            {"prompt": f"Say {i}", "chosen": f" {i}", "rejected": f" {i + 1}"} for i in range(8)
+        ]
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(model_dir)
-    rows = [{"prompt": f"Say {i}", "completion": f" {i}", "label": i % 2 == 0} for i in range(8)]
-    args = KTOConfig(
+    args = Config(
         output_dir=output_dir,
         loss_type=loss_type,
         per_device_train_batch_size=4,
@@ -36,7 +50,7 @@ def main() -> None:
         bf16=False,
         save_strategy="no",
     )
-    trainer = KTOTrainer(
+    trainer = Trainer(
         model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer
     )
     try:
