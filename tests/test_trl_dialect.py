@@ -265,6 +265,13 @@ def test_other_trl_checks() -> None:
     named = only(lint(SFT + "accelerate_config: zero4\n", trl_entry="cli"), "EL105")
     assert "Accelerate config zero4 is neither a file nor a valid" in named.message
     assert rules_of(lint(SFT + "accelerate_config: zero3\n", trl_entry="cli")) == ["EL501"]
+    # Unset, the key says the file is run by `trl <command>`, the one entry point that reads it.
+    unset = only(lint(SFT + "accelerate_config: zero4\n"), "EL105")
+    assert (unset.message, unset.severity.value) == (named.message, "error")
+    assert (unset.line, unset.column) == (8, 1)
+    assert rules_of(lint(SFT + "accelerate_config: zero3\n")) == ["EL501"]
+    ignored = only(lint(SFT + "accelerate_config: zero4\n", trl_entry="script"), "EL101")
+    assert ignored.severity.value == "warning"  # TRL's scripts ignore it
     packing = only(lint(SFT + "packing: true\nmax_length: null\n"), "EL105")
     assert "When packing is enabled, `max_length` can't be `None`. (SFTTrainer)" in packing.message
     mixture = only(lint(SFT + "datasets:\n  - path: a\n    weight: 2\n"), "EL105")

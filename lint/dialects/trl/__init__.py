@@ -633,6 +633,9 @@ def refusals(config: TrlConfig, world_size: int) -> Iterator[tuple[str, str]]:
             )
     if config.entry_point == "cli":
         yield from _launch_refusals(config)
+    elif config.entry_point is None:
+        # Only `trl <command>` reads it, so a file that sets it is run that way (_known_keys).
+        yield from _accelerate_config_refusal(config)
     env = config.document.entries.get("env")
     if env is not None and not isinstance(env.value, dict):
         yield "env", "`env` field should be a dict in the YAML file."
@@ -699,6 +702,11 @@ def _launch_refusals(config: TrlConfig) -> Iterator[tuple[str, str]]:
                     "launch` yourself, or set it in an accelerate config"
                 ),
             )
+    yield from _accelerate_config_refusal(config)
+
+
+def _accelerate_config_refusal(config: TrlConfig) -> Iterator[tuple[str, str]]:
+    """`accelerate_config:` names a config TRL ships, or a file."""
     name = config.value("accelerate_config")
     if isinstance(name, str) and name not in ACCELERATE_CONFIGS and not os.path.isfile(name):
         yield (
