@@ -10,9 +10,9 @@ from epochlint.diagnostic import Diagnostic, Severity
 from epochlint.dialects import default, detect
 from epochlint.dialects.base import TrainingConfig
 from epochlint.facts.context import Context
-from epochlint.facts.dataset import Rows, dataset_rows, from_command_line, world_size
+from epochlint.facts.dataset import Rows, dataset_rows, world_size
 from epochlint.facts.schedule import Plan, build_plan
-from epochlint.reading.directives import Directive, parse_directives, positive_count
+from epochlint.reading.directives import parse_directives
 from epochlint.reading.document import Document, DocumentError, Span, parse, reread
 from epochlint.reading.source import (
     MAX_CONFIG_BYTES,
@@ -188,10 +188,9 @@ def check_source(source: Source, settings: Settings) -> FileResult:
         directives, directive_errors = [], []
     suppressions, suppression_errors = read_suppressions(directives, source.text)
     directive_errors += suppression_errors
-    settings = _with_directives(settings, directives)
     config.settle(settings, directives)
-    processes, processes_source = world_size(settings, config)
-    if processes_source != settings.world_size_source:
+    processes, processes_source = world_size(settings, directives, config)
+    if (processes, processes_source) != (settings.world_size, settings.world_size_source):
         settings = replace(settings, world_size=processes, world_size_source=processes_source)
     rows, resolution = dataset_rows(config, directives, settings)
     plan = build_plan(config, rows, settings.world_size, settings.transformers)
@@ -221,15 +220,6 @@ def _reading_problems(document: Document, settings: Settings) -> list[Diagnostic
         if rule is not None and settings.enabled(rule.code):
             found.append(diagnostic(rule, Finding(problem.message, problem.span), settings))
     return found
-
-
-def _with_directives(settings: Settings, directives: list[Directive]) -> Settings:
-    for directive in directives:
-        if directive.name == "num-gpus" and not from_command_line(settings.world_size_source):
-            count = positive_count(directive)
-            if count is not None:
-                settings = replace(settings, world_size=count, world_size_source="comment")
-    return settings
 
 
 def exit_code(results: list[FileResult]) -> int:

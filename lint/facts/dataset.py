@@ -79,14 +79,20 @@ def from_command_line(source: str | None) -> bool:
     return source is None or source.startswith("--")
 
 
-def world_size(settings: Settings, config: TrainingConfig) -> tuple[int, str]:
-    """W and its source: an option or a comment (already in `settings`) wins over the
-    process count the file launches with, which wins over a configuration file."""
+def world_size(
+    settings: Settings, directives: list[Directive], config: TrainingConfig
+) -> tuple[int, str]:
+    """W and its source: --num-gpus, else the last `num-gpus` comment, else the process count
+    the file launches with, else the configuration file's num-gpus or 1 (`settings`)."""
+    if from_command_line(settings.world_size_source):
+        return settings.world_size, settings.world_size_source
+    for directive in reversed(directives):
+        if directive.name == "num-gpus":
+            count = positive_count(directive)
+            if count is not None:
+                return count, "comment"
     stated = config.stated_world_size()
-    source = settings.world_size_source
-    if stated is None or from_command_line(source) or source == "comment":
-        return settings.world_size, source
-    return stated
+    return stated if stated is not None else (settings.world_size, settings.world_size_source)
 
 
 # Past this many rows the schedule's float arithmetic (epochs, fractions of the run) would

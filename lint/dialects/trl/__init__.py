@@ -124,7 +124,7 @@ class TrlConfig(TrainingConfig):
                 self.trainer, self.trainer_reason = directive.value, "from the directive"
             elif directive.name == "trl-entry" and directive.value in ENTRIES:
                 self.entry_point = directive.value
-        self.world_size, source = world_size(settings, self)
+        self.world_size, source = world_size(settings, directives, self)
         self.world_known = source != "default"
 
     def own_choices(self, key: str) -> list[Any] | None:
