@@ -160,10 +160,6 @@ class Exclusion:
         return any(self.matches("/".join(parts[:end])) for end in range(len(parts), 0, -1))
 
 
-def _relative(path: str, folder: str) -> str:
-    return os.path.relpath(path, folder)
-
-
 # --------------------------------------------------------------------------------------
 # Does a pyproject.toml configure epochlint? (without importing tomllib: ~4.5 ms a run)
 # --------------------------------------------------------------------------------------
@@ -467,7 +463,7 @@ def _version(value: Any, where: str) -> Version:
 
 
 def _is_pyproject(path: str) -> bool:
-    return path == "pyproject.toml" or path.endswith("/pyproject.toml")
+    return os.path.basename(path) == "pyproject.toml"
 
 
 def read_options(path: str, table: dict[str, Any]) -> Options:
@@ -520,7 +516,7 @@ def read_options(path: str, table: dict[str, Any]) -> Options:
                 raise ConfigError(f"{where}: expected one of {', '.join(dialects.names())}")
             values[key] = value
     return Options(
-        origin=pure(path).rpartition("/")[2],
+        origin=os.path.basename(path),
         folder=folder,
         select=values.get("select"),
         extend_select=values.get("extend-select", frozenset()),
@@ -643,7 +639,7 @@ def settings_from(layers: list[Options], checked: str | None) -> Settings:
             settings.dataset_size = layer.dataset_size
             settings.dataset_size_source = "--dataset-size" if options else layer.origin
         if checked is not None:
-            _apply_per_file(settings, layer, _relative(checked, layer.folder))
+            _apply_per_file(settings, layer, os.path.relpath(checked, layer.folder))
     return settings
 
 
@@ -725,7 +721,7 @@ class Configurations:
         checked, options = self._checked(path)
         folder = options.folder if options is not None else self.command_line.folder
         exclusion = self._exclusion(options)
-        relative = _relative(checked, folder)
+        relative = os.path.relpath(checked, folder)
         if folders_checked:
             return exclusion.matches(relative)
         return exclusion.excludes(relative)

@@ -551,7 +551,7 @@ def _holds_pairs(path: str) -> bool | None:
     """Whether a .jsonl file's first row is a chosen/rejected pair; None for other files."""
     import json
 
-    if not path.endswith(".jsonl") or path.rpartition("/")[2] == ".jsonl":
+    if not path.endswith(".jsonl") or os.path.basename(path) == ".jsonl":
         return None
     try:
         with open(path, encoding="utf-8") as stream:
@@ -692,7 +692,8 @@ def _launch_refusals(config: TrlConfig) -> Iterator[tuple[str, str]]:
     launch = config.dialect.schema["x-epochlint-accelerate-launch"]
     flags = set(launch["flags_without_value"])
     for key, entry in config.document.entries.items():
-        if key in flags and key not in _known_keys(config.dialect, config.trainer, None):
+        # Not a field of any dataclass the scripts read (their keys, without accelerate's).
+        if key in flags and key not in _known_keys(config.dialect, config.trainer, "script"):
             yield (
                 key,
                 (
